@@ -1,0 +1,133 @@
+"""Turn an email's subject and body into the text the model sees.
+
+Only the sender's new words count: quoted earlier messages, forwarded headers, signatures
+and legal disclaimers are cut, HTML becomes text, and whitespace and case are normalised.
+"""
+
+from __future__ import annotations
+
+import re
+from html import unescape
+from html.parser import HTMLParser
+
+_BLOCK_TAGS = {
+    "p", "div", "br", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
+    "blockquote", "section", "article", "header", "footer", "ul", "ol", "hr", "pre",
+}
+_SKIP_TAGS = {"script", "style", "head", "title", "noscript", "template"}
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+        self._quote = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self._skip += 1
+        elif tag == "blockquote":
+            self._quote += 1
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS and self._skip:
+            self._skip -= 1
+        elif tag == "blockquote" and self._quote:
+            self._quote -= 1
+        if tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._skip:
+            return
+        if self._quote:
+            # Keep quoted HTML recognisable as a quote for strip_quoted().
+            data = "\n".join("> " + line for line in data.splitlines() if line.strip())
+        self.parts.append(data)
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of an HTML body: scripts and styles dropped, blocks on their own lines."""
+    parser = _TextExtractor()
+    try:
+        parser.feed(html)
+        parser.close()
+    except Exception:  # malformed markup: fall back to crude tag stripping
+        return unescape(re.sub(r"<[^>]*>", " ", html))
+    text = "".join(parts for parts in parser.parts)
+    text = re.sub(r"[ \t\u00a0]+", " ", text)
+    return re.sub(r"\n\s*\n+", "\n\n", text).strip()
+
+
+# A line that starts the quoted earlier message: everything from it on is old text.
+_QUOTE_HEADERS = [
+    re.compile(r"^\s*-{2,}\s*original message\s*-{2,}", re.I),
+    re.compile(r"^\s*-{2,}\s*forwarded message\s*-{2,}", re.I),
+    re.compile(r"^\s*begin forwarded message\s*:", re.I),
+    re.compile(r"^\s*on\b.{0,120}\b(wrote|writes)\s*:?\s*$", re.I),
+    re.compile(r"^\s*le\b.{0,120}\ba écrit\s*:?\s*$", re.I),
+    re.compile(r"^\s*am\b.{0,120}\bschrieb\b.*:\s*$", re.I),
+    re.compile(r"^\s*from:\s.+$", re.I),
+    re.compile(r"^\s*_{10,}\s*$"),
+]
+# "From: X" only starts a quoted block when a Sent:/Date:/To: line follows closely.
+_OUTLOOK_FOLLOWERS = re.compile(r"^\s*(sent|date|to|subject|cc)\s*:", re.I)
+
+_SIGNATURE_STARTS = [
+    re.compile(r"^--\s*$"),
+    re.compile(r"^\s*sent from my\b", re.I),
+    re.compile(r"^\s*sent from (outlook|mail|yahoo|gmail|samsung)\b", re.I),
+    re.compile(r"^\s*get outlook for\b", re.I),
+    re.compile(r"^\s*(this (e-?mail|message)( and any attachments?)?|the information in this (e-?mail|message))\b.{0,80}\b(confidential|intended (solely|only))", re.I),
+    re.compile(r"^\s*(confidentiality|disclaimer)( notice)?\s*:", re.I),
+    re.compile(r"^\s*(privileged|confidential)( and|&) (confidential|privileged)", re.I),
+]
+
+
+def strip_quoted(body: str) -> str:
+    """The new text of a reply: drop quoted lines, the quoted thread after its header, and signatures."""
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    kept: list[str] = []
+    for index, line in enumerate(lines):
+        if _starts_quote(lines, index):
+            break
+        if any(p.match(line) for p in _SIGNATURE_STARTS):
+            break
+        if line.lstrip().startswith(">"):
+            continue
+        kept.append(line)
+    text = "\n".join(kept).strip()
+    # A message that is nothing but a forward: keep the forwarded text rather than nothing.
+    if not text:
+        text = "\n".join(l.lstrip("> ") for l in lines).strip()
+    return text
+
+
+def _starts_quote(lines: list[str], index: int) -> bool:
+    line = lines[index]
+    for pattern in _QUOTE_HEADERS:
+        if pattern.match(line):
+            if pattern.pattern.startswith(r"^\s*from:"):
+                following = lines[index + 1 : index + 4]
+                return any(_OUTLOOK_FOLLOWERS.match(f) for f in following)
+            return index > 0  # a quote header on the very first line is a bare forward
+    return False
+
+
+def normalise(text: str) -> str:
+    """Lower case, one space between words, no control characters."""
+    text = unescape(text)
+    text = re.sub(r"[\u200b-\u200f\ufeff]", "", text)
+    text = re.sub(r"\s+", " ", text)
+    return text.strip().lower()
+
+
+def prepare(subject: str, body: str, html: bool = False) -> str:
+    """The model's input for one email: subject plus the new text of the body."""
+    if html:
+        body = html_to_text(body)
+    subject = re.sub(r"^\s*((re|fw|fwd|aw|tr)\s*(\[\d+\])?\s*:\s*)+", "", subject or "", flags=re.I)
+    return normalise(f"{subject}\n{strip_quoted(body or '')}")

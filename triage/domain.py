@@ -1,0 +1,154 @@
+"""The plain values that travel between the pipeline's stages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Status(str, Enum):
+    """Where a queue item is in its life."""
+
+    RECEIVED = "received"
+    NEEDS_REVIEW = "needs_review"
+    DRAFTED = "drafted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboxKind(str, Enum):
+    ACKNOWLEDGEMENT = "acknowledgement"
+    REPLY = "reply"
+    ALERT = "alert"
+
+
+class OutboxStatus(str, Enum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class FetchedMail:
+    """One message as the mailbox handed it over, before any parsing."""
+
+    source: str
+    folder: str
+    uidvalidity: int
+    uid: int
+    raw: bytes
+    internal_date: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class AutoMarkers:
+    """Signs that a message was sent by a machine (RFC 3834 and friends)."""
+
+    auto_submitted: str = ""
+    precedence: str = ""
+    list_id: str = ""
+    list_unsubscribe: bool = False
+    delivery_report: bool = False
+    robot_sender: bool = False
+
+    @property
+    def is_automatic(self) -> bool:
+        return bool(
+            (self.auto_submitted and self.auto_submitted.lower() != "no")
+            or self.precedence.lower() in {"bulk", "list", "junk"}
+            or self.list_id
+            or self.list_unsubscribe
+            or self.delivery_report
+            or self.robot_sender
+        )
+
+
+@dataclass(frozen=True)
+class ParsedMessage:
+    """Everything the service uses from one email; built by parsing.parse_message."""
+
+    message_id: str
+    from_name: str
+    from_address: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    reply_to: str
+    subject: str
+    date: dt.datetime | None
+    in_reply_to: str
+    references: tuple[str, ...]
+    text: str
+    html: str
+    attachments: tuple[Attachment, ...]
+    auto: AutoMarkers
+    defects: tuple[str, ...] = ()
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The classifier's verdict on one message, as stored."""
+
+    label: str
+    confidence: float
+    needs_review: bool
+    safeguarding: bool
+    scores: dict[str, float]
+    model_version: str
+    explanation: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DraftText:
+    subject: str
+    text: str
+    html: str
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    """One row of the caseworkers' queue, as the CLI and web show it."""
+
+    id: int
+    message_id: str
+    from_address: str
+    from_name: str
+    subject: str
+    received_at: dt.datetime
+    label: str
+    confidence: float
+    needs_review: bool
+    safeguarding: bool
+    status: Status
+    draft_subject: str
+    draft_text: str
+    parse_error: str = ""
+    draft_version: int = 0
+
+
+@dataclass(frozen=True)
+class PollReport:
+    """What one poll did, for logs and the CLI."""
+
+    fetched: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    queued: int = 0
+    recorded_only: int = 0
+    failed_parse: int = 0
+    marked: int = 0
+    item_ids: tuple[int, ...] = field(default=())

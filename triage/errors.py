@@ -1,0 +1,25 @@
+"""The service's exceptions; the CLI turns each into one clear line and a non-zero exit."""
+
+
+class TriageError(Exception):
+    """Base class for errors the service expects and can explain."""
+
+
+class ConfigError(TriageError):
+    """Raised when the settings file or a named environment variable is missing or wrong."""
+
+
+class MailboxError(TriageError):
+    """Raised when the mailbox cannot be reached, logged in to, or read."""
+
+
+class LoginError(MailboxError):
+    """Raised when the mail server refuses the configured username and password."""
+
+
+class SendError(TriageError):
+    """Raised when an outgoing message cannot be handed to the SMTP server."""
+
+
+class NotFound(TriageError):
+    """Raised when a queue item, message or outbox row does not exist."""

@@ -1,0 +1,199 @@
+"""bytes -> ParsedMessage. Pure, no I/O, and never raises: a broken message comes back with .error set."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import email.utils
+import re
+from email.header import decode_header, make_header
+from email.message import Message
+
+from classifier.text import html_to_text
+
+from .domain import Attachment, AutoMarkers, ParsedMessage
+
+MAX_TEXT_CHARS = 200_000
+_ROBOT_LOCALPARTS = re.compile(
+    r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|donotreply|bounces?|auto-?reply|notifications?|noreply-.*|.*-noreply)$",
+    re.I,
+)
+# Defects that mean the structure is lost, so the text we found may be wrong or missing.
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_FATAL_DEFECTS = {"NoBoundaryInMultipartDefect", "StartBoundaryNotFoundDefect", "MultipartInvariantViolationDefect"}
+
+
+def parse_message(raw: bytes) -> ParsedMessage:
+    """Parse raw RFC 5322 bytes into a ParsedMessage; errors are reported in .error, never raised."""
+    try:
+        return _parse(raw)
+    except Exception as exc:  # the last line of defence: store and flag, never drop
+        return _broken(f"{type(exc).__name__}: {exc}")
+
+
+def _broken(error: str) -> ParsedMessage:
+    return ParsedMessage(
+        message_id="", from_name="", from_address="", to=(), cc=(), reply_to="", subject="",
+        date=None, in_reply_to="", references=(), text="", html="", attachments=(),
+        auto=AutoMarkers(), error=error,
+    )
+
+
+def _parse(raw: bytes) -> ParsedMessage:
+    if raw.startswith(_OLE2_MAGIC):
+        return _broken("not an email: an Outlook .msg (OLE2) file, which must be saved as .eml to be read")
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    if not msg.keys():
+        return _broken("not an email: the message has no headers")
+
+    from_name, from_address = _first_address(_header(msg, "from"))
+    reply_to = _first_address(_header(msg, "reply-to"))[1]
+    text_parts, html_parts, attachments, delivery_report = _walk(msg)
+    text = "\n\n".join(p for p in text_parts if p.strip())
+    html = "\n".join(html_parts)
+    if not text.strip() and html:
+        text = html_to_text(html)
+
+    defects = tuple(sorted({type(d).__name__ for part in msg.walk() for d in part.defects}))
+    error = ""
+    if _FATAL_DEFECTS & set(defects) and not text.strip():
+        error = "the MIME structure is broken and no text could be recovered (" + ", ".join(defects) + ")"
+
+    ctype = msg.get_content_type()
+    delivery_report = delivery_report or (
+        ctype == "multipart/report" and (msg.get_param("report-type") or "").lower() == "delivery-status"
+    )
+    auto = AutoMarkers(
+        auto_submitted=_header(msg, "auto-submitted").split(";")[0].strip().lower(),
+        precedence=_header(msg, "precedence").strip().lower(),
+        list_id=_header(msg, "list-id").strip(),
+        list_unsubscribe=bool(_header(msg, "list-unsubscribe").strip()),
+        delivery_report=delivery_report,
+        robot_sender=_is_robot(from_address) or _header(msg, "x-autoreply").lower() == "yes",
+    )
+    return ParsedMessage(
+        message_id=_header(msg, "message-id").strip(),
+        from_name=from_name,
+        from_address=from_address,
+        to=_addresses(_header(msg, "to")),
+        cc=_addresses(_header(msg, "cc")),
+        reply_to=reply_to,
+        subject=" ".join(_header(msg, "subject").split()),
+        date=_date(_header(msg, "date")),
+        in_reply_to=_header(msg, "in-reply-to").strip(),
+        references=tuple(_header(msg, "references").split()),
+        text=text[:MAX_TEXT_CHARS],
+        html=html[:MAX_TEXT_CHARS],
+        attachments=tuple(attachments),
+        auto=auto,
+        defects=defects,
+        error=error,
+    )
+
+
+def _header(msg: Message, name: str) -> str:
+    """A header decoded to str (RFC 2047 words too), '' when absent or beyond repair."""
+    value = msg.get(name)
+    if value is None:
+        return ""
+    try:
+        return str(make_header(decode_header(str(value))))
+    except Exception:
+        return str(value).encode("ascii", "replace").decode("ascii")
+
+
+def _first_address(value: str) -> tuple[str, str]:
+    pairs = email.utils.getaddresses([value]) if value else []
+    for name, address in pairs:
+        if "@" in address:
+            return name.strip(), address.strip().lower()
+    return "", ""
+
+
+def _addresses(value: str) -> tuple[str, ...]:
+    if not value:
+        return ()
+    return tuple(a.strip().lower() for _, a in email.utils.getaddresses([value]) if "@" in a)
+
+
+def _date(value: str) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if parsed is None:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+
+
+def _is_robot(address: str) -> bool:
+    return bool(address) and bool(_ROBOT_LOCALPARTS.match(address.split("@", 1)[0]))
+
+
+def _walk(msg: Message) -> tuple[list[str], list[str], list[Attachment], bool]:
+    texts: list[str] = []
+    htmls: list[str] = []
+    attachments: list[Attachment] = []
+    delivery_report = False
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype == "message/delivery-status":
+            delivery_report = True
+        if part.is_multipart() or ctype == "message/rfc822":
+            continue
+        filename = _filename(part)
+        disposition = str(part.get("content-disposition") or "").split(";")[0].strip().lower()
+        payload = _payload(part)
+        if filename or disposition == "attachment" or not ctype.startswith("text/"):
+            if part is msg and ctype.startswith("text/"):
+                pass  # a single-part message whose only part is its text
+            else:
+                attachments.append(Attachment(filename or "(unnamed)", ctype, len(payload)))
+                continue
+        decoded = _decode(payload, part.get_content_charset())
+        if ctype == "text/html":
+            htmls.append(decoded)
+        elif ctype in ("text/plain", "text/enriched", "text/rfc822-headers") or ctype == "text":
+            if ctype == "text/rfc822-headers":
+                continue
+            texts.append(decoded)
+    return texts, htmls, attachments, delivery_report
+
+
+def _filename(part: Message) -> str:
+    try:
+        name = part.get_filename()
+    except Exception:
+        return "(unreadable name)"
+    if not name:
+        return ""
+    try:
+        name = str(make_header(decode_header(name)))
+    except Exception:
+        pass
+    return " ".join(name.split())[:255]
+
+
+def _payload(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if data is None:
+        raw = part.get_payload()
+        data = raw.encode("utf-8", "replace") if isinstance(raw, str) else b""
+    return data
+
+
+def _decode(data: bytes, charset: str | None) -> str:
+    for candidate in (charset, "utf-8"):
+        if not candidate:
+            continue
+        try:
+            return data.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("cp1252", errors="replace")
