@@ -1,0 +1,357 @@
+"""The only code that talks to the database. Methods take and return domain values, never ORM rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..domain import Classification, DraftText, FetchedMail, OutboxKind, OutboxStatus, ParsedMessage, QueueEntry, Status
+from ..errors import NotFound
+from .tables import (
+    ClassificationRow,
+    DraftRow,
+    EventRow,
+    FolderStateRow,
+    ItemRow,
+    MessageRow,
+    OutboxRow,
+)
+
+__all__ = ["Store", "NewMessage", "OutgoingMail", "OutboxEntry", "dedupe_key", "now"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+GENESIS_HASH = "0" * 64
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def dedupe_key(parsed_message_id: str, raw: bytes) -> str:
+    """Identity of a message across folders and UIDVALIDITY changes: Message-ID plus content hash."""
+    content = hashlib.sha256(raw).hexdigest()
+    return hashlib.sha256(f"{parsed_message_id}\0{content}".encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """A composed email for the outbox."""
+
+    kind: OutboxKind
+    to_address: str
+    subject: str
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    kind: str
+    to_address: str
+    subject: str
+    raw: bytes
+    status: str
+    attempts: int
+    last_error: str
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """Everything intake learned about one message, stored in one transaction."""
+
+    fetched: FetchedMail
+    parsed: ParsedMessage
+    key: str
+    reference: str
+    recorded_only: bool
+    classification: Classification | None = None
+    draft: DraftText | None = None
+    outgoing: tuple[OutgoingMail, ...] = ()
+    events: tuple[tuple[str, dict[str, Any]], ...] = ()
+
+
+class Store:
+    """The service's database: messages, classifications, queue items, drafts, outbox and event log."""
+
+    def __init__(self, url: str) -> None:
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        """Bring the schema to the newest Alembic revision."""
+        cfg = Config()
+        cfg.set_main_option("script_location", str(_MIGRATIONS))
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        with self.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # -- intake ------------------------------------------------------------------------------
+
+    def folder_state(self, source: str, folder: str) -> tuple[int, int] | None:
+        """(uidvalidity, last_uid) recorded for a folder, or None when never read."""
+        with self._session() as s:
+            row = s.scalar(select(FolderStateRow).filter_by(source=source, folder=folder))
+            return (row.uidvalidity, row.last_uid) if row else None
+
+    def reset_folder(self, source: str, folder: str, uidvalidity: int) -> None:
+        """Start a folder again from UID 1 under a new UIDVALIDITY (messages are deduplicated)."""
+        with self._session() as s:
+            row = s.scalar(select(FolderStateRow).filter_by(source=source, folder=folder))
+            if row is None:
+                s.add(FolderStateRow(source=source, folder=folder, uidvalidity=uidvalidity, last_uid=0, updated_at=now()))
+            else:
+                old = row.uidvalidity
+                row.uidvalidity, row.last_uid, row.updated_at = uidvalidity, 0, now()
+                self._event(s, "uidvalidity_changed", "system", data={"folder": folder, "old": old, "new": uidvalidity})
+
+    def advance_folder(self, source: str, folder: str, uidvalidity: int, uid: int) -> None:
+        """Record that every UID up to `uid` has been dealt with (used for duplicates)."""
+        with self._session() as s:
+            self._advance(s, source, folder, uidvalidity, uid)
+
+    def _advance(self, s: Session, source: str, folder: str, uidvalidity: int, uid: int) -> None:
+        row = s.scalar(select(FolderStateRow).filter_by(source=source, folder=folder).with_for_update())
+        if row is None:
+            s.add(FolderStateRow(source=source, folder=folder, uidvalidity=uidvalidity, last_uid=uid, updated_at=now()))
+        elif uid > row.last_uid:
+            row.last_uid, row.updated_at = uid, now()
+
+    def knows(self, key: str) -> bool:
+        with self._session() as s:
+            return s.scalar(select(MessageRow.id).filter_by(dedupe_key=key)) is not None
+
+    def stored_uids(self, source: str, folder: str, uidvalidity: int, uids: list[int]) -> set[int]:
+        """Which of these UIDs are already stored (to repair a missing server keyword)."""
+        found: set[int] = set()
+        with self._session() as s:
+            for start in range(0, len(uids), 500):
+                chunk = uids[start : start + 500]
+                found.update(
+                    s.scalars(
+                        select(MessageRow.uid).where(
+                            MessageRow.source == source,
+                            MessageRow.folder == folder,
+                            MessageRow.uidvalidity == uidvalidity,
+                            MessageRow.uid.in_(chunk),
+                        )
+                    )
+                )
+        return found
+
+    def add_message(self, new: NewMessage) -> int | None:
+        """Store a message with its classification, draft, queue item, outbox rows and events, atomically.
+
+        Returns the queue item's id, or None when the message was only recorded. Raises
+        DuplicateMessage when the same message (Message-ID and content) is already stored.
+        """
+        f, p = new.fetched, new.parsed
+        try:
+            with self._session() as s:
+                msg = MessageRow(
+                    dedupe_key=new.key,
+                    source=f.source,
+                    folder=f.folder,
+                    uidvalidity=f.uidvalidity,
+                    uid=f.uid,
+                    message_id=p.message_id[:998],
+                    content_sha256=hashlib.sha256(f.raw).hexdigest(),
+                    raw=f.raw,
+                    from_name=p.from_name[:300],
+                    from_address=p.from_address[:320],
+                    subject=p.subject,
+                    sent_at=p.date,
+                    received_at=f.internal_date or now(),
+                    body_text=p.text,
+                    body_html=p.html,
+                    headers=_headers_json(p),
+                    is_automatic=p.auto.is_automatic,
+                    parse_error=p.error,
+                    recorded_only=new.recorded_only,
+                )
+                s.add(msg)
+                s.flush()
+                self._event(s, "received", "system", message=msg.id,
+                            data={"source": f.source, "folder": f.folder, "uid": f.uid, "message_id": p.message_id})
+                if p.error:
+                    self._event(s, "parse_failed", "system", message=msg.id, data={"error": p.error})
+                else:
+                    self._event(s, "parsed", "system", message=msg.id,
+                                data={"automatic": p.auto.is_automatic, "defects": list(p.defects),
+                                      "attachments": len(p.attachments)})
+                item_id = None
+                if new.recorded_only:
+                    self._event(s, "recorded_only", "system", message=msg.id, data={"reason": "older than [service] since"})
+                else:
+                    item_id = self._queue(s, msg.id, new)
+                for name, data in new.events:
+                    self._event(s, name, "system", message=msg.id, item=item_id, data=data)
+                self._advance(s, f.source, f.folder, f.uidvalidity, f.uid)
+                return item_id
+        except IntegrityError as exc:
+            if self.knows(new.key):
+                raise DuplicateMessage(new.key) from None
+            raise exc
+
+    def _queue(self, s: Session, message_ref: int, new: NewMessage) -> int:
+        c = new.classification
+        assert c is not None and new.draft is not None
+        needs_review = c.needs_review or bool(new.parsed.error)
+        item = ItemRow(
+            message_ref=message_ref,
+            reference=new.reference,
+            status=(Status.NEEDS_REVIEW if needs_review else Status.DRAFTED).value,
+            route=c.label,
+            needs_review=needs_review,
+            safeguarding=c.safeguarding,
+            created_at=now(),
+            updated_at=now(),
+        )
+        s.add(item)
+        s.flush()
+        s.add(ClassificationRow(
+            message_ref=message_ref, model_version=c.model_version, label=c.label, confidence=c.confidence,
+            needs_review=c.needs_review, safeguarding=c.safeguarding, scores=dict(c.scores),
+            explanation={"terms": list(c.explanation)}, created_at=now(),
+        ))
+        self._event(s, "classified", "system", message=message_ref, item=item.id, data={
+            "model_version": c.model_version, "label": c.label, "confidence": round(c.confidence, 4),
+            "needs_review": c.needs_review, "safeguarding": c.safeguarding,
+            "scores": {k: round(v, 4) for k, v in c.scores.items()}, "explanation": list(c.explanation),
+        })
+        s.add(DraftRow(item_ref=item.id, version=1, route=c.label, subject=new.draft.subject,
+                       body_text=new.draft.text, body_html=new.draft.html, author="system", created_at=now()))
+        self._event(s, "drafted", "system", message=message_ref, item=item.id, data={"route": c.label, "version": 1})
+        for mail in new.outgoing:
+            s.add(OutboxRow(kind=mail.kind.value, message_ref=message_ref, item_ref=item.id, to_address=mail.to_address,
+                            subject=mail.subject, raw=mail.raw, status=OutboxStatus.PENDING.value, attempts=0,
+                            next_attempt_at=now(), last_error="", created_at=now(), sent_at=None))
+            self._event(s, f"{mail.kind.value}_queued", "system", message=message_ref, item=item.id,
+                        data={"to": mail.to_address})
+        self._event(s, "queued", "system", message=message_ref, item=item.id,
+                    data={"status": item.status, "reference": new.reference})
+        return item.id
+
+    # -- the queue ---------------------------------------------------------------------------
+
+    def list_queue(self, status: str | None = None) -> list[QueueEntry]:
+        """Queue items, safeguarding first, then needs-review, then oldest first."""
+        with self._session() as s:
+            latest = (
+                select(DraftRow.item_ref, func.max(DraftRow.version).label("v")).group_by(DraftRow.item_ref).subquery()
+            )
+            query = (
+                select(ItemRow, MessageRow, ClassificationRow, DraftRow)
+                .join(MessageRow, MessageRow.id == ItemRow.message_ref)
+                .join(ClassificationRow, ClassificationRow.message_ref == MessageRow.id)
+                .join(latest, latest.c.item_ref == ItemRow.id)
+                .join(DraftRow, (DraftRow.item_ref == ItemRow.id) & (DraftRow.version == latest.c.v))
+                .order_by(ItemRow.safeguarding.desc(), ItemRow.needs_review.desc(), MessageRow.received_at, ItemRow.id)
+            )
+            if status:
+                query = query.where(ItemRow.status == status)
+            return [_entry(*row) for row in s.execute(query)]
+
+    def get_item(self, item_id: int) -> QueueEntry:
+        for entry in self.list_queue():
+            if entry.id == item_id:
+                return entry
+        raise NotFound(f"no queue item {item_id}")
+
+    def count(self, what: str) -> int:
+        table = {"messages": MessageRow, "items": ItemRow, "events": EventRow, "outbox": OutboxRow}[what]
+        with self._session() as s:
+            return s.scalar(select(func.count()).select_from(table)) or 0
+
+    # -- the event log -----------------------------------------------------------------------
+
+    def _event(self, s: Session, name: str, actor: str, message: int | None = None, item: int | None = None,
+               data: dict[str, Any] | None = None) -> None:
+        prev = s.scalar(select(EventRow.hash).order_by(EventRow.id.desc()).limit(1)) or GENESIS_HASH
+        at = now()
+        body = {"at": at.isoformat(), "actor": actor, "name": name, "message": message, "item": item,
+                "data": data or {}, "prev": prev}
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+        s.add(EventRow(at=at, actor=actor, name=name, message_ref=message, item_ref=item, data=data or {},
+                       prev_hash=prev, hash=digest))
+        s.flush()
+
+    def record_event(self, name: str, actor: str = "system", data: dict[str, Any] | None = None,
+                     message: int | None = None, item: int | None = None) -> None:
+        with self._session() as s:
+            self._event(s, name, actor, message=message, item=item, data=data)
+
+    def events(self, item: int | None = None) -> list[dict[str, Any]]:
+        with self._session() as s:
+            query = select(EventRow).order_by(EventRow.id)
+            if item is not None:
+                query = query.where(EventRow.item_ref == item)
+            return [
+                {"id": e.id, "at": e.at, "actor": e.actor, "name": e.name, "message": e.message_ref,
+                 "item": e.item_ref, "data": e.data}
+                for e in s.scalars(query)
+            ]
+
+
+class DuplicateMessage(Exception):
+    """Raised by add_message when the same message is already stored."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _headers_json(p: ParsedMessage) -> dict[str, Any]:
+    return {
+        "to": list(p.to), "cc": list(p.cc), "reply_to": p.reply_to, "in_reply_to": p.in_reply_to,
+        "references": list(p.references),
+        "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in p.attachments],
+        "auto": {"auto_submitted": p.auto.auto_submitted, "precedence": p.auto.precedence, "list_id": p.auto.list_id,
+                 "list_unsubscribe": p.auto.list_unsubscribe, "delivery_report": p.auto.delivery_report,
+                 "robot_sender": p.auto.robot_sender},
+        "defects": list(p.defects),
+    }
+
+
+def _entry(item: ItemRow, msg: MessageRow, c: ClassificationRow, draft: DraftRow) -> QueueEntry:
+    return QueueEntry(
+        id=item.id, message_id=msg.message_id, from_address=msg.from_address, from_name=msg.from_name,
+        subject=msg.subject, received_at=msg.received_at, label=item.route, confidence=c.confidence,
+        needs_review=item.needs_review, safeguarding=item.safeguarding, status=Status(item.status),
+        draft_subject=draft.subject, draft_text=draft.body_text, parse_error=msg.parse_error,
+        draft_version=draft.version,
+    )

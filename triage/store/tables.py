@@ -1,0 +1,177 @@
+"""The mapped tables. Only triage.store imports this module."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Stores UTC and always gives back an aware UTC datetime, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware UTC datetime")
+        return value.astimezone(dt.timezone.utc)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, dt.datetime: UTCDateTime()}
+
+
+class FolderStateRow(Base):
+    """How far intake has read one folder of one mailbox."""
+
+    __tablename__ = "folder_state"
+    __table_args__ = (UniqueConstraint("source", "folder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(300))
+    folder: Mapped[str] = mapped_column(String(300))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[dt.datetime]
+
+
+class MessageRow(Base):
+    """One incoming email, raw bytes kept, with what parsing made of it."""
+
+    __tablename__ = "messages"
+    __table_args__ = (UniqueConstraint("source", "folder", "uidvalidity", "uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    source: Mapped[str] = mapped_column(String(300))
+    folder: Mapped[str] = mapped_column(String(300))
+    uidvalidity: Mapped[int] = mapped_column(BigInteger)
+    uid: Mapped[int] = mapped_column(BigInteger)
+    message_id: Mapped[str] = mapped_column(String(998), index=True)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    from_name: Mapped[str] = mapped_column(String(300))
+    from_address: Mapped[str] = mapped_column(String(320), index=True)
+    subject: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[dt.datetime | None]
+    received_at: Mapped[dt.datetime] = mapped_column(index=True)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, Any]]
+    is_automatic: Mapped[bool] = mapped_column(Boolean)
+    parse_error: Mapped[str] = mapped_column(Text, default="")
+    recorded_only: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ClassificationRow(Base):
+    __tablename__ = "classifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_ref: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    model_version: Mapped[str] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(String(40))
+    confidence: Mapped[float] = mapped_column(Float)
+    needs_review: Mapped[bool] = mapped_column(Boolean)
+    safeguarding: Mapped[bool] = mapped_column(Boolean)
+    scores: Mapped[dict[str, Any]]
+    explanation: Mapped[dict[str, Any]]
+    created_at: Mapped[dt.datetime]
+
+
+class ItemRow(Base):
+    """A message waiting for (or past) a caseworker's decision."""
+
+    __tablename__ = "items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_ref: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    route: Mapped[str] = mapped_column(String(40), index=True)
+    needs_review: Mapped[bool] = mapped_column(Boolean)
+    safeguarding: Mapped[bool] = mapped_column(Boolean, index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    due_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class DraftRow(Base):
+    """One version of the reply drafted for an item; edits add versions, never overwrite."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("item_ref", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_ref: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    route: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(Text)
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime]
+
+
+class OutboxRow(Base):
+    """An email to send: written in the same transaction as its cause, sent later by the outbox job."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("message_ref", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    message_ref: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    item_ref: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime]
+    sent_at: Mapped[dt.datetime | None]
+
+
+class EventRow(Base):
+    """The append-only, hash-chained log of everything the service and its users did."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(60), index=True)
+    message_ref: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    item_ref: Mapped[int | None] = mapped_column(ForeignKey("items.id"), index=True)
+    data: Mapped[dict[str, Any]]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
