@@ -1,0 +1,28 @@
+"""Route classifier for EHC team mail: a library that knows nothing of the triage service.
+
+    from classifier import load_or_train
+    prediction = load_or_train().predict(subject, body)
+"""
+
+from pathlib import Path
+
+from .errors import ClassifierError, CorpusError, ModelCardMismatch, ModelMissing
+from .labels import LABELS, Route
+from .model import Classifier, Prediction
+from .persistence import DEFAULT_MODEL_DIR, load
+from .text import prepare
+from .training import evaluate, train
+
+__all__ = [
+    "Classifier", "ClassifierError", "CorpusError", "DEFAULT_MODEL_DIR", "LABELS", "ModelCardMismatch",
+    "ModelMissing", "Prediction", "Route", "evaluate", "load", "load_or_train", "prepare", "train",
+]
+
+
+def load_or_train(model_dir: Path | None = None) -> Classifier:
+    """The built model in model_dir; trains it from the bundled corpus first when none is built."""
+    try:
+        return load(model_dir)
+    except ModelMissing:
+        train(model_dir=model_dir)
+        return load(model_dir)

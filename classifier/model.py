@@ -1,0 +1,123 @@
+"""The route model (calibrated linear text classifier) and the Classifier that answers for one email."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.svm import LinearSVC
+
+from .labels import LABELS
+from .safeguarding import rule_hits
+from .text import prepare
+
+DEFAULT_PARAMS: dict[str, Any] = {"model": "logreg", "C": 10.0, "word_ngrams": 2, "char_ngrams": [2, 5]}
+
+
+def build_route_pipeline(params: dict[str, Any] | None = None) -> Pipeline:
+    """Word and character n-gram TF-IDF into a linear model with sigmoid-calibrated probabilities."""
+    p = {**DEFAULT_PARAMS, **(params or {})}
+    features = FeatureUnion([
+        ("words", TfidfVectorizer(ngram_range=(1, p["word_ngrams"]), sublinear_tf=True, min_df=1, max_df=0.95)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(p["char_ngrams"]), sublinear_tf=True, min_df=2)),
+    ])
+    if p["model"] == "svm":
+        base: Any = LinearSVC(C=p["C"], class_weight="balanced")
+    else:
+        base = LogisticRegression(C=p["C"], class_weight="balanced", max_iter=3000)
+    return Pipeline([("features", features), ("clf", CalibratedClassifierCV(base, method="sigmoid", cv=5))])
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What the classifier says about one email."""
+
+    label: str
+    confidence: float
+    needs_review: bool
+    safeguarding: bool
+    scores: dict[str, float]
+    model_version: str
+    explanation: tuple[str, ...] = ()
+    safeguarding_reasons: tuple[str, ...] = field(default=())
+
+
+class Classifier:
+    """A fitted route model, a fitted safeguarding model and the card that describes them."""
+
+    def __init__(self, route_model: Pipeline, safeguarding_model: Pipeline, card: dict[str, Any]) -> None:
+        self.route_model = route_model
+        self.safeguarding_model = safeguarding_model
+        self.card = card
+        self.version: str = card["version"]
+        self.threshold: float = float(card["threshold"])
+        self.safeguarding_threshold: float = float(card["safeguarding_threshold"])
+        self._classes = [str(c) for c in route_model.classes_]
+        self._explainer = _Explainer(route_model)
+
+    def predict(self, subject: str, body: str, html: bool = False, explain: bool = True) -> Prediction:
+        """Classify one email from its subject and body (quoted text and signatures are ignored)."""
+        return self.predict_texts([prepare(subject, body, html=html)], explain=explain)[0]
+
+    def predict_texts(self, texts: Sequence[str], explain: bool = True) -> list[Prediction]:
+        """Classify prepared texts (see classifier.text.prepare) in one batch."""
+        if not texts:
+            return []
+        features = self.route_model[:-1].transform(texts)
+        probabilities = self.route_model[-1].predict_proba(features)
+        risk = self.safeguarding_model.predict_proba(texts)[:, 1]
+        predictions = []
+        for index, text in enumerate(texts):
+            scores = {label: 0.0 for label in LABELS}
+            scores.update({c: float(p) for c, p in zip(self._classes, probabilities[index])})
+            label = max(scores, key=scores.__getitem__)
+            confidence = scores[label]
+            if not text.strip():  # nothing to read: say so rather than guess
+                label, confidence = "other", 0.0
+            reasons = rule_hits(text)
+            if risk[index] >= self.safeguarding_threshold:
+                reasons.append(f"model score {risk[index]:.2f}")
+            predictions.append(Prediction(
+                label=label,
+                confidence=confidence,
+                needs_review=confidence < self.threshold,
+                safeguarding=bool(reasons),
+                scores=scores,
+                model_version=self.version,
+                explanation=self._explainer.top_terms(features[index], label) if explain else (),
+                safeguarding_reasons=tuple(reasons),
+            ))
+        return predictions
+
+
+class _Explainer:
+    """The word n-grams that pushed a text towards a label: TF-IDF weight times the averaged coefficients."""
+
+    def __init__(self, pipeline: Pipeline, how_many: int = 8) -> None:
+        union: FeatureUnion = pipeline.named_steps["features"]
+        calibrated: CalibratedClassifierCV = pipeline.named_steps["clf"]
+        names = union.get_feature_names_out()
+        self._word_mask = np.array([n.startswith("words__") for n in names])
+        self._names = np.array([n.removeprefix("words__") for n in names])
+        coefs = [c.estimator.coef_ for c in calibrated.calibrated_classifiers_]
+        self._coef = np.mean(coefs, axis=0)
+        self._classes = [str(c) for c in calibrated.classes_]
+        self._how_many = how_many
+
+    def top_terms(self, row: Any, label: str) -> tuple[str, ...]:
+        if label not in self._classes:
+            return ()
+        coef = self._coef[self._classes.index(label)] if self._coef.shape[0] > 1 else self._coef[0]
+        row = row.tocsr()
+        contributions = [
+            (float(value * coef[col]), col)
+            for col, value in zip(row.indices, row.data)
+            if self._word_mask[col] and value * coef[col] > 0
+        ]
+        contributions.sort(reverse=True)
+        return tuple(str(self._names[col]) for _, col in contributions[: self._how_many])

@@ -1,0 +1,81 @@
+"""Save and load a Classifier: skops files (never pickle) plus a JSON model card that must match them.
+
+skops loads only the types it is told to trust, so a tampered file cannot run code on load the
+way a pickle can. The card records each file's SHA-256; a file that does not match is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import skops.io as sio
+
+from .errors import ModelCardMismatch, ModelMissing
+from .model import Classifier
+
+DEFAULT_MODEL_DIR = Path(__file__).parent / "model"
+CARD_FILE = "card.json"
+ROUTE_FILE = "route.skops"
+SAFEGUARDING_FILE = "safeguarding.skops"
+REQUIRED_CARD_FIELDS = ("version", "trained_at", "labels", "threshold", "safeguarding_threshold", "files")
+
+# The only non-standard types our pipelines contain; anything else in a file is refused.
+_TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
+
+
+def save(classifier_parts: dict[str, Any], card: dict[str, Any], model_dir: Path) -> Path:
+    """Write the route and safeguarding pipelines and the card into model_dir (atomically per file)."""
+    model_dir.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name, filename in (("route", ROUTE_FILE), ("safeguarding", SAFEGUARDING_FILE)):
+        tmp = model_dir / (filename + ".tmp")
+        sio.dump(classifier_parts[name], tmp)
+        os.replace(tmp, model_dir / filename)
+        files[filename] = _sha256(model_dir / filename)
+    card = {**card, "files": files}
+    tmp = model_dir / (CARD_FILE + ".tmp")
+    tmp.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, model_dir / CARD_FILE)
+    return model_dir
+
+
+def read_card(model_dir: Path) -> dict[str, Any]:
+    path = model_dir / CARD_FILE
+    if not path.exists():
+        raise ModelMissing(f"no model in {model_dir}: run `ehc-triage train` to build one")
+    card = json.loads(path.read_text())
+    for field in REQUIRED_CARD_FIELDS:
+        if field not in card:
+            raise ModelCardMismatch(f"model card {path} has no '{field}'; rebuild with `ehc-triage train`")
+    return card
+
+
+def load(model_dir: Path | None = None) -> Classifier:
+    """Load the classifier in model_dir, refusing files that do not match the card."""
+    model_dir = Path(model_dir or DEFAULT_MODEL_DIR)
+    card = read_card(model_dir)
+    parts = {}
+    for name, filename in (("route", ROUTE_FILE), ("safeguarding", SAFEGUARDING_FILE)):
+        path = model_dir / filename
+        if not path.exists():
+            raise ModelMissing(f"{path} is missing: run `ehc-triage train` to rebuild the model")
+        expected = card["files"].get(filename)
+        if expected != _sha256(path):
+            raise ModelCardMismatch(
+                f"{path} does not match card field files.{filename} (card says {str(expected)[:12]}..., "
+                f"file is {_sha256(path)[:12]}...); run `ehc-triage train` to rebuild"
+            )
+        untrusted = sio.get_untrusted_types(file=path)
+        refused = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
+        if refused:
+            raise ModelCardMismatch(f"{path} contains types this project never saves: {', '.join(refused)}")
+        parts[name] = sio.load(path, trusted=untrusted)
+    return Classifier(parts["route"], parts["safeguarding"], card)
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()

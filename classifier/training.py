@@ -1,0 +1,155 @@
+"""Train the route and safeguarding models, choose their thresholds, evaluate, and write the model card."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+from sklearn.metrics import confusion_matrix, f1_score, precision_recall_fscore_support
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+import sklearn
+
+from . import persistence
+from .corpus import LABELS_FILE, Example, corpus_hash, load_corpus
+from .errors import CorpusError
+from .labels import LABELS
+from .model import DEFAULT_PARAMS, Classifier, Prediction, build_route_pipeline
+from .safeguarding import build_safeguarding_pipeline, rule_hits
+
+AUTO_ACCURACY_TARGET = 0.98
+SAFEGUARDING_RECALL_TARGET = 0.98
+
+
+def choose_threshold(correct: np.ndarray, confidence: np.ndarray, target: float = AUTO_ACCURACY_TARGET) -> float:
+    """The lowest confidence above which predictions are at least `target` accurate."""
+    order = np.argsort(-confidence)
+    hits = np.cumsum(correct[order])
+    accuracy = hits / np.arange(1, len(order) + 1)
+    ok = np.where(accuracy >= target)[0]
+    if len(ok) == 0:
+        return 1.0
+    # The largest prefix (most coverage) whose accuracy still meets the target.
+    return float(confidence[order][ok[-1]])
+
+
+def choose_safeguarding_threshold(y: np.ndarray, risk: np.ndarray, rules: np.ndarray,
+                                  target: float = SAFEGUARDING_RECALL_TARGET) -> float:
+    """The highest model threshold at which rules OR model still reach the recall target."""
+    positives = y.sum()
+    if positives == 0:
+        return 0.5
+    for threshold in sorted(set(np.round(risk, 4)), reverse=True):
+        flagged = rules | (risk >= threshold)
+        if (flagged & y).sum() / positives >= target:
+            return float(threshold)
+    return 0.0
+
+
+def _cv(n: int, labels: Sequence[Any]) -> StratifiedKFold:
+    smallest = min(np.unique(labels, return_counts=True)[1])
+    return StratifiedKFold(n_splits=max(2, min(5, smallest)), shuffle=True, random_state=7)
+
+
+def fit(train: list[Example], params: dict[str, Any] | None = None) -> tuple[Any, Any, dict[str, Any]]:
+    """Fit both models on `train`; thresholds come from cross-validated predictions on it."""
+    params = {**DEFAULT_PARAMS, **(params or {})}
+    texts = [e.text for e in train]
+    y = np.array([e.label for e in train])
+    sg = np.array([e.safeguarding for e in train])
+    if len(set(y)) < len(LABELS):
+        raise CorpusError(f"the training corpus needs every label; it has only {sorted(set(y))}")
+
+    route_model = build_route_pipeline(params)
+    cv_proba = cross_val_predict(route_model, texts, y, cv=_cv(5, y), method="predict_proba")
+    classes = np.array(sorted(set(y)))
+    cv_pred = classes[cv_proba.argmax(axis=1)]
+    threshold = choose_threshold((cv_pred == y).astype(float), cv_proba.max(axis=1))
+
+    sg_model = build_safeguarding_pipeline()
+    rules = np.array([bool(rule_hits(t)) for t in texts])
+    if sg.sum() >= 2:
+        cv_risk = cross_val_predict(sg_model, texts, sg, cv=_cv(5, sg), method="predict_proba")[:, 1]
+        sg_threshold = choose_safeguarding_threshold(sg, cv_risk, rules)
+    else:
+        sg_threshold = 0.5
+
+    route_model.fit(texts, y)
+    sg_model.fit(texts, sg)
+    cv_metrics = {
+        "macro_f1": round(float(f1_score(y, cv_pred, average="macro")), 4),
+        "auto_coverage": round(float((cv_proba.max(axis=1) >= threshold).mean()), 4),
+    }
+    return route_model, sg_model, {"threshold": threshold, "safeguarding_threshold": sg_threshold,
+                                   "params": params, "cross_validation": cv_metrics}
+
+
+def evaluate(classifier: Classifier, examples: list[Example]) -> dict[str, Any]:
+    """Per-label precision/recall/F1, macro-F1, confusion matrix, auto-decided coverage and accuracy,
+    safeguarding recall and precision."""
+    predictions = classifier.predict_texts([e.text for e in examples], explain=False)
+    return metrics([e.label for e in examples], [e.safeguarding for e in examples], predictions)
+
+
+def metrics(truth: Sequence[str], truth_sg: Sequence[bool], predictions: Sequence[Prediction]) -> dict[str, Any]:
+    y = list(truth)
+    pred = [p.label for p in predictions]
+    precision, recall, f1, support = precision_recall_fscore_support(y, pred, labels=list(LABELS), zero_division=0)
+    auto = [p for p in predictions if not p.needs_review]
+    auto_correct = sum(p.label == t for p, t in zip(predictions, y) if not p.needs_review)
+    sg_true = np.array(truth_sg, dtype=bool)
+    sg_pred = np.array([p.safeguarding for p in predictions], dtype=bool)
+    return {
+        "n": len(y),
+        "macro_f1": round(float(f1_score(y, pred, labels=list(LABELS), average="macro", zero_division=0)), 4),
+        "accuracy": round(float(np.mean(np.array(y) == np.array(pred))), 4) if y else 0.0,
+        "per_label": {
+            label: {"precision": round(float(precision[i]), 4), "recall": round(float(recall[i]), 4),
+                    "f1": round(float(f1[i]), 4), "support": int(support[i])}
+            for i, label in enumerate(LABELS)
+        },
+        "confusion": {"labels": list(LABELS), "matrix": confusion_matrix(y, pred, labels=list(LABELS)).tolist()},
+        "auto_coverage": round(len(auto) / len(y), 4) if y else 0.0,
+        "auto_accuracy": round(auto_correct / len(auto), 4) if auto else 0.0,
+        "safeguarding": {
+            "positives": int(sg_true.sum()),
+            "flagged": int(sg_pred.sum()),
+            "recall": round(float((sg_true & sg_pred).sum() / sg_true.sum()), 4) if sg_true.any() else None,
+            "precision": round(float((sg_true & sg_pred).sum() / sg_pred.sum()), 4) if sg_pred.any() else None,
+        },
+    }
+
+
+def train(labels_file: Path = LABELS_FILE, model_dir: Path | None = None,
+          params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the model from the corpus, evaluate it on the frozen test split, and save it with its card."""
+    model_dir = Path(model_dir or persistence.DEFAULT_MODEL_DIR)
+    examples = load_corpus(labels_file)
+    train_set = [e for e in examples if e.split != "test"]
+    test_set = [e for e in examples if e.split == "test"]
+    route_model, sg_model, fitted = fit(train_set, params)
+    version = "m-" + hashlib.sha256(
+        (corpus_hash(labels_file) + json.dumps(fitted["params"], sort_keys=True) + sklearn.__version__).encode()
+    ).hexdigest()[:12]
+    card: dict[str, Any] = {
+        "version": version,
+        "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "labels": list(LABELS),
+        "threshold": round(fitted["threshold"], 6),
+        "threshold_rule": f"lowest top-probability at which cross-validated predictions were >= {AUTO_ACCURACY_TARGET:.0%} correct",
+        "safeguarding_threshold": round(fitted["safeguarding_threshold"], 6),
+        "safeguarding_rule": f"rules OR model score >= threshold; threshold set for >= {SAFEGUARDING_RECALL_TARGET:.0%} cross-validated recall",
+        "params": fitted["params"],
+        "corpus": {"file": labels_file.name, "train": len(train_set), "test": len(test_set)},
+        "cross_validation": fitted["cross_validation"],
+        "sklearn_version": sklearn.__version__,
+    }
+    classifier = Classifier(route_model, sg_model, card)
+    if test_set:
+        card["test_metrics"] = evaluate(classifier, test_set)
+    persistence.save({"route": route_model, "safeguarding": sg_model}, card, model_dir)
+    return card
