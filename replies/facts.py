@@ -1,0 +1,94 @@
+"""config/routes.toml -> RouteBook: the council's facts about each route, as plain dataclasses."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PLACEHOLDER = "[COUNCIL TO FILL IN"
+DEFAULT_ROUTES_FILE = Path(__file__).resolve().parent.parent / "config" / "routes.toml"
+ROUTES = ("disagreement_resolution", "mediation", "tribunal", "other")
+
+
+class FactsError(Exception):
+    """Raised when routes.toml is missing, not TOML, or lacks a route or field."""
+
+
+@dataclass(frozen=True)
+class Council:
+    name: str
+    team_name: str
+    team_email: str
+    team_phone: str
+    signature: str
+
+
+@dataclass(frozen=True)
+class Advice:
+    name: str
+    what: str
+    contact: str
+
+
+@dataclass(frozen=True)
+class RouteFacts:
+    route: str
+    title: str
+    purpose: str
+    who: str
+    covers: tuple[str, ...]
+    how: str
+    provider: str
+    cost: str
+    time_limits: str
+    next_step: str
+    provider_contact: str = ""
+    certificate: str = ""
+
+
+@dataclass(frozen=True)
+class RouteBook:
+    council: Council
+    advice: tuple[Advice, ...]
+    routes: dict[str, RouteFacts] = field(default_factory=dict)
+
+    def placeholders(self) -> list[str]:
+        """Dotted names of every value still holding a placeholder for the council to fill in."""
+        found = []
+        for name, value in vars(self.council).items():
+            if PLACEHOLDER in value:
+                found.append(f"council.{name}")
+        for index, advice in enumerate(self.advice):
+            for name, value in vars(advice).items():
+                if PLACEHOLDER in value:
+                    found.append(f"advice[{index}].{name}")
+        for route, facts in self.routes.items():
+            for name, value in vars(facts).items():
+                values = value if isinstance(value, tuple) else (value,)
+                if any(isinstance(v, str) and PLACEHOLDER in v for v in values):
+                    found.append(f"routes.{route}.{name}")
+        return found
+
+
+def load_routes(path: Path = DEFAULT_ROUTES_FILE) -> RouteBook:
+    """Read and check routes.toml."""
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FactsError(f"route facts file not found: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise FactsError(f"{path} is not valid TOML: {exc}") from None
+    try:
+        council = Council(**raw["council"])
+        advice = tuple(Advice(**a) for a in raw.get("advice", []))
+        routes = {}
+        for route in ROUTES:
+            data = dict(raw["routes"][route])
+            data["covers"] = tuple(data.get("covers", ()))
+            routes[route] = RouteFacts(route=route, **data)
+    except KeyError as exc:
+        raise FactsError(f"{path} is missing {exc.args[0]!r}") from None
+    except TypeError as exc:
+        raise FactsError(f"{path}: {exc}") from None
+    return RouteBook(council=council, advice=advice, routes=routes)
