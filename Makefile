@@ -1,0 +1,52 @@
+# ehc-triage: `make demo` runs the service on its bundled sample mailbox; `make test` runs the tests.
+# Both work on a fresh Debian machine with Python 3.11 (as root, so apt-get can install test servers).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+MODEL  := classifier/model/card.json
+CORPUS := classifier/data/labels.jsonl $(wildcard classifier/data/emails/*/*.eml) $(wildcard classifier/*.py)
+
+.PHONY: install dev model demo test test-fast test-deps bench clean
+
+install: $(BIN)/ehc-triage
+
+$(BIN)/ehc-triage: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+dev: $(VENV)/.dev-installed
+
+$(VENV)/.dev-installed: $(BIN)/ehc-triage pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+model: $(MODEL)
+
+$(MODEL): $(BIN)/ehc-triage $(CORPUS)
+	$(BIN)/ehc-triage train
+
+demo: install model
+	$(BIN)/ehc-triage demo
+
+# System packages the tests need: a real IMAP server (Dovecot).
+test-deps: dev
+	@command -v dovecot >/dev/null 2>&1 || { \
+	  echo "installing Debian's dovecot-imapd for the IMAP tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }
+
+# pytest exits 5 when it collected no tests: that is a failure here, never a pass.
+test: test-deps model
+	$(BIN)/pytest; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
+
+test-fast: dev model
+	$(BIN)/pytest -m "not slow"
+
+bench: dev model
+	$(BIN)/python -m tests.bench
+
+clean:
+	rm -rf $(VENV) var classifier/model .pytest_cache

@@ -1,0 +1,90 @@
+"""Fixtures: a private Dovecot per session, a fresh mailbox and database per test, the built model."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+from imapclient import IMAPClient
+
+import classifier
+
+from .servers import Dovecot
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+_users = itertools.count(1)
+PASSWORD = "s3cret-test"
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    """The model `make test` built (trained here if it is missing)."""
+    classifier.load_or_train()
+    return classifier.DEFAULT_MODEL_DIR
+
+
+@pytest.fixture(scope="session")
+def dovecot():
+    # Not under pytest's tmp tree: that is private to root, and Dovecot's mail processes run as nobody.
+    root = Path(tempfile.mkdtemp(prefix="ehc-dovecot-"))
+    server = Dovecot(root, users={f"team{n}": PASSWORD for n in range(1, 400)}).start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+class Mailbox:
+    """One IMAP user on the test Dovecot, with helpers to fill and inspect its INBOX."""
+
+    def __init__(self, server: Dovecot, user: str, password: str) -> None:
+        self.server, self.user, self.password = server, user, password
+
+    def client(self) -> IMAPClient:
+        c = IMAPClient("127.0.0.1", port=self.server.port, ssl=False, timeout=10)
+        c.login(self.user, self.password)
+        return c
+
+    def append(self, *messages: bytes, folder: str = "INBOX") -> None:
+        c = self.client()
+        try:
+            for raw in messages:
+                c.append(folder, raw)
+        finally:
+            c.logout()
+
+    def flags(self, folder: str = "INBOX") -> dict[int, tuple[bytes, ...]]:
+        c = self.client()
+        try:
+            c.select_folder(folder, readonly=True)
+            return {uid: tuple(f) for uid, f in c.get_flags(c.search(["ALL"])).items()}
+        finally:
+            c.logout()
+
+
+@pytest.fixture
+def mailbox(dovecot: Dovecot) -> Mailbox:
+    return Mailbox(dovecot, f"team{next(_users)}", PASSWORD)
+
+
+@pytest.fixture
+def imap_config(tmp_path: Path, mailbox: Mailbox, model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A settings file for the test mailbox, a private database and outbox; the password in the env."""
+    monkeypatch.setenv("EHC_TEST_IMAP_PASSWORD", mailbox.password)
+    path = tmp_path / "settings.toml"
+    path.write_text(f"""
+[imap]
+host = "127.0.0.1"
+port = {mailbox.server.port}
+username = "{mailbox.user}"
+password_env = "EHC_TEST_IMAP_PASSWORD"
+ssl = false
+batch_size = 7
+
+[service]
+data_dir = "{tmp_path / 'data'}"
+poll_interval_seconds = 1
+""")
+    return path
