@@ -14,24 +14,38 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 # Each rule: a name a caseworker understands, and a pattern over normalised (lower-case) text.
 RISK_RULES: tuple[tuple[str, str], ...] = (
-    ("suicidal talk", r"\b(suicid\w*|kill (him|her|them)sel(f|ves)|end (his|her|their|my) (own )?life|take (his|her|their|my) (own )?life"
-                      r"|wants? to die|want(s|ed)? to be dead|wish(es|ed)? (he|she|they|i) (was|were) dead|better off without (him|her|me|them)"
-                      r"|not (want|wanting) to (be alive|live|be here)|no reason to live|(hang|hanging|hanged) (him|her|them)sel(f|ves)"
-                      r"|overdos\w*|took (an )?overdose|jump (off|in front))"),
-    ("self-harm", r"\b(self[- ]?harm\w*|cutting (him|her|them)sel(f|ves)|(been|is|was|started|keeps?) cutting|cuts on (his|her|their) (arms?|legs?|wrists?)"
-                  r"|burn(ing|ed|t)? (him|her|them)sel(f|ves)|hurt(ing|s)? (him|her|them)sel(f|ves)|harm(ing|s)? (him|her|them)sel(f|ves)"
-                  r"|bang(s|ing)? (his|her|their) head|hit(s|ting)? (him|her|them)sel(f|ves)|scratch(es|ing)? (him|her|them)sel(f|ves) (until|till) (it|they) bleed"
-                  r"|ligature|hidden (tablets|pills|blades|razors?)|(tablets|pills|blades|razors?) hidden)"),
-    ("abuse or neglect", r"\b(abus(e|ed|ing|ive)|neglect(ed|ing)?|assault(ed)?|molest\w*|groom(ed|ing)|sexual(ly)? (touch\w*|assault\w*|abuse\w*)"
-                         r"|touched (him|her|them) inappropriately|inappropriate(ly)? touch\w*|(hit|hits|hitting|punched|kicked|beat|beats|beaten|slapped|strangled|choked) (him|her|them|my (son|daughter|child))"
-                         r"|(bruises|bruising|marks) on (his|her|their)|left alone (for|all) (days?|night)|no food in the house|locked (him|her|them) in)"),
-    ("missing child", r"\b((has|have|had|went|gone|is|was) missing|(ran|run|runs|running) away|(hasn'?t|has not|didn'?t|did not|not) (come|came|been) home"
-                      r"|police (were|was|have been) (called|informed)|reported (him|her|them) missing|absconded|whereabouts)"),
-    ("cannot keep safe", r"\b((can'?t|cannot|can not|unable to|not able to) keep (him|her|them|my (son|daughter|child|kids?)|us|everyone|the family) safe"
-                         r"|(can'?t|cannot) cope (with|any) .{0,20}(danger|violen)|(he|she|they)('s| is| are) a danger to"
-                         r"|afraid (he|she|they)('ll| will) (hurt|kill))"),
-    ("threat of violence", r"\b(threaten(ed|ing|s)? to (kill|stab|hurt|attack|harm|hit|burn)|(stab|kill) (his|her|their|my) (brother|sister|mum|mother|dad|father|teacher)"
-                           r"|(with|holding|brought|carrying|had) a (knife|blade|weapon)|knife to|strangl\w*|(attacked|assaulted) (me|his|her|us|a teacher|staff))"),
+    ("suicidal talk",
+     r"\b(suicid\w*|kill(ing)? (him|her|them|my)sel(f|ves)|end(ing)? (it all|(his|her|their|my) (own )?life)"
+     r"|tak(e|ing) (his|her|their|my) (own )?life|want(s|ed|ing)? to (die|be dead)|(rather|better off) (be )?dead"
+     r"|better off (if|without) (him|her|me|them|he|she|i)|(not|never) (to )?wake up|(doesn'?t|does not|don'?t) want to (live|be alive|be here)"
+     r"|no (reason|point) (to|in) (live|living|being alive)|(has|have|had) (worked out|planned) how"
+     r"|(hang|hanging|hanged) (him|her|them)sel(f|ves)|ligature|overdos\w*|took (a load|loads|a lot) of (my |her |his )?(tablets|pills))"),
+    ("self-harm",
+     r"\b(self[- ]?harm\w*|cutting (him|her|them|my)sel(f|ves)|(started|been|is|was|keeps?|begun) (cutting|burning)|(hurt|harm)(ing|s)? (him|her|them|my)sel(f|ves)"
+     r"|cuts (on|to) (his|her|their|my) (arms?|legs?|wrists?|thighs?)|bang(s|ing)? (his|her|their) head|until (it|they|she|he) bleeds?"
+     r"|(stash|packets?|hidden|hiding|hid|taped|wrapped)\b.{0,60}\b(tablets|pills|paracetamol|blades?|razors?)"
+     r"|(tablets|pills|paracetamol|blades?|razors?)\b.{0,40}\b(hidden|hiding|taped|stashed|wrapped))"),
+    ("abuse or neglect",
+     r"\b(abused|sexual(ly)? (touch\w*|assault\w*|abus\w*)|molest\w*|groom(ed|ing)|exploit(ed|ation)|county lines"
+     r"|touched (him|her|them) inappropriately|inappropriate(ly)? touch\w*|neglect(ed)? (at home|by)"
+     r"|(hit|hits|hitting|punch\w*|kick(s|ed|ing)|beat(s|en|ing)?|slap(s|ped)|strangl\w*|chok(ed|ing)|grab(s|bed)|pinn?(ed|s)) (me|him|her|them|us|my \w+|his \w+|her \w+)"
+     r"|bruis(es|ed|ing)|marks on (his|her|their) (arms?|legs?|neck|face|body)|locks? (him|her|them) in|locked (him|her|them) (in|up)"
+     r"|(no|any|without|little|very little) food (in the house|until)|(concerns?|worried|worries) (about|of) neglect|signs of neglect"
+     r"|(puts?|put|locks?|locked|shuts?|shut) (me|him|her|them) in (the|a|his|her|their) (cupboard|room|bedroom|cellar|shed)"
+     r"|scratch\w* (at )?(his|her|their|my) (wrists?|arms?|legs?|skin)|(doesn'?t|does not|didn'?t) get (any )?food|(men|males|man) (in their|much older|twice her age|older)"
+     r"|(men|males|man) (she|he)('s| has) met (online|on)|getting into (their|strangers'?) cars?)"),
+    ("missing child",
+     r"\b(missing (since|overnight|from (home|school|care|college|his|her|their|the))|(has|have|had) been missing|(went|gone|go|going|goes) missing"
+     r"|reported (him|her|them)? ?missing|(ran|run|runs|running) away|(sleeping|staying) (rough|on the streets|at (different|other) (people'?s|peoples'?) (houses|places))"
+     r"|(hasn'?t|has not|didn'?t|did not|not) (come|came|been) (back )?home"
+     r"|police (were|was|are|have been|had to be) (called|out|looking|searching|informed)|absconded|whereabouts)"),
+    ("cannot keep safe",
+     r"((n'?t|\bnot|\bno longer|\bunable|\bstruggling)\b.{0,30}\bkeep (him|her|them|my \w+|the \w+|his \w+|her \w+|us|everyone|himself|herself|themselves)( \w+)? safe"
+     r"|(his|her|their) safety (at home|is at risk)|concerns? (about|for) (his|her|their) safety|(unsafe|not safe) at home"
+     r"|(no|any) sense of danger|a danger to (himself|herself|themselves|others|his|her)|afraid (he|she|they)('ll| will) (hurt|kill))"),
+    ("threat of violence",
+     r"\b(threaten(ed|ing|s)? to (kill|stab|hurt|attack|harm|hit|burn)|stab(bed|bing)?\b|knife|knives|weapon"
+     r"|(attacked|assaulted) (me|his|her|us|a teacher|staff|a pupil)|someone (gets|will get|is going to get) (killed|hurt))"),
 )
 _COMPILED = tuple((name, re.compile(pattern)) for name, pattern in RISK_RULES)
 
