@@ -106,7 +106,7 @@ def varied_messages() -> list[bytes]:
                           extra_headers={"List-Id": "<news.forum.example.org>", "List-Unsubscribe":
                                          "<mailto:unsub@forum.example.org>", "Precedence": "bulk"}))
     out.append(_bounce())
-    out.append(_broken())
+    out.append(broken_message())
     out.append(make_email(subject="", body="no subject line at all, just asking when the review is"))
     out.append(make_email(subject="=?utf-8?q?Zo=C3=AB=E2=80=99s_plan?=", body="Zoë's plan is wrong."))
     out.append(make_email(subject="From a young person", body="im 17 and i want to appeal my plan being stopped",
@@ -133,7 +133,7 @@ def _bounce() -> bytes:
     )
 
 
-def _broken() -> bytes:
+def broken_message() -> bytes:
     return (
         b"From: Broken Sender <broken@example.com>\r\n"
         b"Subject: broken\r\n"

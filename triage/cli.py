@@ -48,6 +48,8 @@ def cli(ctx: click.Context, config: str | None, verbose: bool) -> None:
     """Triage the EHC assessment team's inbox: classify, acknowledge, draft and queue replies."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    if not verbose:
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     ctx.obj = _Context(config)
 
 
@@ -152,6 +154,7 @@ def classify(paths: tuple[Path, ...], fmt: str, explain: bool, model_dir: Path |
         raise _fail(exc) from None
     predictions = model.predict_texts(texts, explain=explain)
     rows = [("PATH", "LABEL", "CONF", "REVIEW", "SAFEGUARDING")]
+    because = []
     for path, p in zip(paths, predictions):
         if fmt == "jsonl":
             out: dict[str, Any] = {
@@ -167,9 +170,12 @@ def classify(paths: tuple[Path, ...], fmt: str, explain: bool, model_dir: Path |
             rows.append((str(path), p.label, f"{p.confidence:.2f}", "yes" if p.needs_review else "no",
                          "YES" if p.safeguarding else "no"))
             if explain:
-                rows.append(("", "  because: " + ", ".join(p.explanation), "", "", ""))
+                because.append(f"{path}: {p.label} because of: {', '.join(p.explanation) or '(no strong terms)'}"
+                               + (f"; safeguarding: {', '.join(p.safeguarding_reasons)}" if p.safeguarding else ""))
     if fmt == "table":
         click.echo(_table(rows))
+        if because:
+            click.echo("\n" + "\n".join(because))
 
 
 @cli.command()
@@ -205,7 +211,6 @@ def demo(obj: _Context) -> None:
     click.echo(queue_table(store.list_queue()))
     click.echo(f"\nDatabase:        {settings.database_url}")
     click.echo(f"Mailbox:         {settings.maildir or settings.source_name}")
-    click.echo(f"Outgoing mail:   {settings.outbox_dir} (files, not SMTP)")
     click.echo("Next: `.venv/bin/ehc-triage queue list --format jsonl` shows the drafts.")
 
 

@@ -60,6 +60,8 @@ class AutoMarkers:
     list_unsubscribe: bool = False
     delivery_report: bool = False
     robot_sender: bool = False
+    null_return_path: bool = False
+    autoreply_header: bool = False
 
     @property
     def is_automatic(self) -> bool:
@@ -70,6 +72,8 @@ class AutoMarkers:
             or self.list_unsubscribe
             or self.delivery_report
             or self.robot_sender
+            or self.null_return_path
+            or self.autoreply_header
         )
 
 

@@ -20,6 +20,7 @@ _ROBOT_LOCALPARTS = re.compile(
     re.I,
 )
 # Defects that mean the structure is lost, so the text we found may be wrong or missing.
+_AUTOREPLY_HEADERS = ("x-autoreply", "x-autorespond", "x-ms-exchange-inbox-rules-loop", "x-mailer-daemon-error")
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _FATAL_DEFECTS = {"NoBoundaryInMultipartDefect", "StartBoundaryNotFoundDefect", "MultipartInvariantViolationDefect"}
 
@@ -61,16 +62,17 @@ def _parse(raw: bytes) -> ParsedMessage:
         error = "the MIME structure is broken and no text could be recovered (" + ", ".join(defects) + ")"
 
     ctype = msg.get_content_type()
-    delivery_report = delivery_report or (
-        ctype == "multipart/report" and (msg.get_param("report-type") or "").lower() == "delivery-status"
-    )
+    delivery_report = delivery_report or ctype == "multipart/report"
     auto = AutoMarkers(
         auto_submitted=_header(msg, "auto-submitted").split(";")[0].strip().lower(),
         precedence=_header(msg, "precedence").strip().lower(),
         list_id=_header(msg, "list-id").strip(),
         list_unsubscribe=bool(_header(msg, "list-unsubscribe").strip()),
         delivery_report=delivery_report,
-        robot_sender=_is_robot(from_address) or _header(msg, "x-autoreply").lower() == "yes",
+        robot_sender=_is_robot(from_address),
+        # RFC 3834 asks auto-responders and bounces to use the null reverse-path.
+        null_return_path=_header(msg, "return-path").strip() == "<>",
+        autoreply_header=any(_header(msg, h) for h in _AUTOREPLY_HEADERS),
     )
     return ParsedMessage(
         message_id=_header(msg, "message-id").strip(),

@@ -342,7 +342,8 @@ def _headers_json(p: ParsedMessage) -> dict[str, Any]:
         "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size} for a in p.attachments],
         "auto": {"auto_submitted": p.auto.auto_submitted, "precedence": p.auto.precedence, "list_id": p.auto.list_id,
                  "list_unsubscribe": p.auto.list_unsubscribe, "delivery_report": p.auto.delivery_report,
-                 "robot_sender": p.auto.robot_sender},
+                 "robot_sender": p.auto.robot_sender, "null_return_path": p.auto.null_return_path,
+                 "autoreply_header": p.auto.autoreply_header},
         "defects": list(p.defects),
     }
 

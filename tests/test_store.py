@@ -1,0 +1,80 @@
+"""The store: one transaction per message, duplicates refused, every event chained to the one before."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+from sqlalchemy import text
+
+from triage.domain import Classification, DraftText, FetchedMail
+from triage.parsing import parse_message
+from triage.store import GENESIS_HASH, DuplicateMessage, NewMessage, Store, dedupe_key
+
+from .factories import make_email
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(f"sqlite:///{tmp_path / 'db' / 'triage.db'}")
+    s.migrate()
+    yield s
+    s.close()
+
+
+def _new(raw: bytes, uid: int = 1, recorded_only: bool = False) -> NewMessage:
+    parsed = parse_message(raw)
+    return NewMessage(
+        fetched=FetchedMail("test", "INBOX", 7, uid, raw),
+        parsed=parsed,
+        key=dedupe_key(parsed.message_id, raw),
+        reference=f"EHC-261102-T{uid:04d}",
+        recorded_only=recorded_only,
+        classification=Classification("mediation", 0.91, False, False, {"mediation": 0.91, "other": 0.09}, "m-test",
+                                      ("decision letter",)),
+        draft=DraftText("Re: x", "Dear Rosa", "<p>Dear Rosa</p>"),
+    )
+
+
+def test_a_message_is_stored_with_item_draft_and_classification(store):
+    item_id = store.add_message(_new(make_email(subject="Final plan")))
+    entry = store.get_item(item_id)
+    assert (entry.subject, entry.label, entry.confidence, entry.status.value) == ("Final plan", "mediation", 0.91, "drafted")
+    assert entry.draft_text == "Dear Rosa" and entry.draft_version == 1
+    assert store.folder_state("test", "INBOX") == (7, 1)
+
+
+def test_the_same_message_twice_is_refused(store):
+    raw = make_email()
+    store.add_message(_new(raw, uid=1))
+    with pytest.raises(DuplicateMessage):
+        store.add_message(_new(raw, uid=2))
+    assert store.count("messages") == 1 and store.count("items") == 1
+
+
+def test_recorded_only_mail_is_stored_but_not_queued(store):
+    assert store.add_message(_new(make_email(), recorded_only=True)) is None
+    assert store.count("messages") == 1 and store.count("items") == 0
+
+
+def test_events_form_a_hash_chain(store):
+    store.add_message(_new(make_email(), uid=1))
+    store.add_message(_new(make_email(), uid=2))
+    with store.engine.connect() as conn:
+        rows = conn.execute(text("SELECT at, actor, name, message_ref, item_ref, data, prev_hash, hash "
+                                 "FROM events ORDER BY id")).all()
+    assert [r.name for r in rows[:5]] == ["received", "parsed", "classified", "drafted", "queued"]
+    previous = GENESIS_HASH
+    for r in rows:
+        assert r.prev_hash == previous
+        previous = r.hash
+    assert len({r.hash for r in rows}) == len(rows)
+
+
+def test_raw_bytes_are_kept_exactly(store):
+    raw = make_email(body="Coût £40", charset="iso-8859-1")
+    store.add_message(_new(raw))
+    with store.engine.connect() as conn:
+        stored, digest = conn.execute(text("SELECT raw, content_sha256 FROM messages")).one()
+    assert bytes(stored) == raw and digest == hashlib.sha256(raw).hexdigest()
