@@ -30,7 +30,19 @@ def build_route_pipeline(params: dict[str, Any] | None = None) -> Pipeline:
         base: Any = LinearSVC(C=p["C"], class_weight="balanced")
     else:
         base = LogisticRegression(C=p["C"], class_weight="balanced", max_iter=3000)
-    return Pipeline([("features", features), ("clf", CalibratedClassifierCV(base, method="sigmoid", cv=5))])
+    # ensemble=False: one model fitted on all the data, calibrated on cross-validated scores;
+    # a fifth of the size of five averaged copies, and as well calibrated on data this small.
+    calibrated = CalibratedClassifierCV(base, method="sigmoid", cv=5, ensemble=False)
+    return Pipeline([("features", features), ("clf", calibrated)])
+
+
+def slim(pipeline: Pipeline) -> Pipeline:
+    """Drop what a fitted pipeline keeps only for introspection (TF-IDF's pruned-term lists)."""
+    for step in pipeline.named_steps.values():
+        for _, transformer in getattr(step, "transformer_list", []):
+            if hasattr(transformer, "stop_words_"):
+                del transformer.stop_words_
+    return pipeline
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,7 @@ def save(classifier_parts: dict[str, Any], card: dict[str, Any], model_dir: Path
     files = {}
     for name, filename in (("route", ROUTE_FILE), ("safeguarding", SAFEGUARDING_FILE)):
         tmp = model_dir / (filename + ".tmp")
-        sio.dump(classifier_parts[name], tmp)
+        sio.dump(classifier_parts[name], tmp, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
         os.replace(tmp, model_dir / filename)
         files[filename] = _sha256(model_dir / filename)
     card = {**card, "files": files}

@@ -58,7 +58,7 @@ def rule_hits(text: str) -> list[str]:
 def build_safeguarding_pipeline(C: float = 4.0) -> Pipeline:
     """A class-balanced linear model over word and character n-grams."""
     features = FeatureUnion([
-        ("words", TfidfVectorizer(ngram_range=(1, 3), sublinear_tf=True, min_df=1)),
+        ("words", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)),
         ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, min_df=2)),
     ])
     model = LogisticRegression(C=C, class_weight="balanced", max_iter=3000)

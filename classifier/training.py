@@ -18,7 +18,7 @@ from . import persistence
 from .corpus import LABELS_FILE, Example, corpus_hash, load_corpus
 from .errors import CorpusError
 from .labels import LABELS
-from .model import DEFAULT_PARAMS, Classifier, Prediction, build_route_pipeline
+from .model import DEFAULT_PARAMS, Classifier, Prediction, build_route_pipeline, slim
 from .safeguarding import build_safeguarding_pipeline, rule_hits
 
 AUTO_ACCURACY_TARGET = 0.98
@@ -78,8 +78,8 @@ def fit(train: list[Example], params: dict[str, Any] | None = None) -> tuple[Any
     else:
         sg_threshold = 0.5
 
-    route_model.fit(texts, y)
-    sg_model.fit(texts, sg)
+    slim(route_model.fit(texts, y))
+    slim(sg_model.fit(texts, sg))
     cv_metrics = {
         "macro_f1": round(float(f1_score(y, cv_pred, average="macro")), 4),
         "auto_coverage": round(float((cv_proba.max(axis=1) >= threshold).mean()), 4),
@@ -124,6 +124,16 @@ def metrics(truth: Sequence[str], truth_sg: Sequence[bool], predictions: Sequenc
     }
 
 
+def model_version(labels_file: Path, params: dict[str, Any]) -> str:
+    """'m-' and a hash of the corpus, every setting of both pipelines, and the scikit-learn version."""
+    settings = {
+        "route": build_route_pipeline(params).get_params(deep=True),
+        "safeguarding": build_safeguarding_pipeline().get_params(deep=True),
+    }
+    blob = corpus_hash(labels_file) + json.dumps(settings, sort_keys=True, default=repr) + sklearn.__version__
+    return "m-" + hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
 def train(labels_file: Path = LABELS_FILE, model_dir: Path | None = None,
           params: dict[str, Any] | None = None) -> dict[str, Any]:
     """Build the model from the corpus, evaluate it on the frozen test split, and save it with its card."""
@@ -132,9 +142,7 @@ def train(labels_file: Path = LABELS_FILE, model_dir: Path | None = None,
     train_set = [e for e in examples if e.split != "test"]
     test_set = [e for e in examples if e.split == "test"]
     route_model, sg_model, fitted = fit(train_set, params)
-    version = "m-" + hashlib.sha256(
-        (corpus_hash(labels_file) + json.dumps(fitted["params"], sort_keys=True) + sklearn.__version__).encode()
-    ).hexdigest()[:12]
+    version = model_version(labels_file, fitted["params"])
     card: dict[str, Any] = {
         "version": version,
         "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -52,6 +53,14 @@ def test_queue_list_filters_by_status(tmp_path, model_dir, monkeypatch):
     assert table.splitlines()[0].split()[:3] == ["ID", "RECEIVED", "FROM"]
 
 
+def _items(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            return conn.execute("SELECT count(*) FROM items").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
 def test_run_polls_on_schedule_and_stops_cleanly_on_sigterm(tmp_path, model_dir):
     config = tmp_path / "settings.toml"
     config.write_text(f'[service]\npoll_interval_seconds = 1\ndata_dir = "{tmp_path / "data"}"\n'
@@ -62,10 +71,10 @@ def test_run_polls_on_schedule_and_stops_cleanly_on_sigterm(tmp_path, model_dir)
     process = subprocess.Popen([sys.executable, "-m", "triage", "--config", str(config), "run"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not (tmp_path / "data" / "triage.db").exists():
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and _items(tmp_path / "data" / "triage.db") < 32:
             time.sleep(0.1)
-        time.sleep(3)  # a few ticks: later polls find nothing new
+        time.sleep(2.5)  # a few more ticks: later polls find nothing new
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=30)
     finally:
