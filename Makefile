@@ -33,7 +33,7 @@ demo: install model
 
 # System packages the tests need: a real IMAP server (Dovecot).
 test-deps: dev
-	@command -v dovecot >/dev/null 2>&1 || { \
+	@{ test -x /usr/sbin/dovecot || command -v dovecot >/dev/null 2>&1; } || { \
 	  echo "installing Debian's dovecot-imapd for the IMAP tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }
 

@@ -10,12 +10,12 @@ from .errors import ClassifierError, CorpusError, ModelCardMismatch, ModelMissin
 from .labels import LABELS, Route
 from .model import Classifier, Prediction
 from .persistence import DEFAULT_MODEL_DIR, load
-from .text import prepare
+from .text import Document, prepare, prepare_document
 from .training import evaluate, train
 
 __all__ = [
-    "Classifier", "ClassifierError", "CorpusError", "DEFAULT_MODEL_DIR", "LABELS", "ModelCardMismatch",
-    "ModelMissing", "Prediction", "Route", "evaluate", "load", "load_or_train", "prepare", "train",
+    "Classifier", "ClassifierError", "Document", "CorpusError", "DEFAULT_MODEL_DIR", "LABELS", "ModelCardMismatch",
+    "ModelMissing", "Prediction", "Route", "evaluate", "load", "load_or_train", "prepare", "prepare_document", "train",
 ]
 
 

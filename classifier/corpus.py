@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import CorpusError
 from .labels import LABELS
-from .text import prepare
+from .text import Document, prepare_document
 
 DATA_DIR = Path(__file__).parent / "data"
 LABELS_FILE = DATA_DIR / "labels.jsonl"
@@ -20,7 +20,7 @@ LABELS_FILE = DATA_DIR / "labels.jsonl"
 @dataclass(frozen=True)
 class Example:
     file: str
-    text: str
+    document: Document
     label: str
     safeguarding: bool
     split: str = "train"
@@ -28,15 +28,15 @@ class Example:
     writer: str = ""
 
 
-def read_document(path: Path) -> str:
-    """Model input for one file: an .eml (subject + new body text) or a .txt (the body itself)."""
+def read_document(path: Path) -> Document:
+    """Model input for one file: an .eml (subject + body) or a .txt (the body itself)."""
     data = path.read_bytes()
     if path.suffix.lower() == ".txt":
-        return prepare("", data.decode("utf-8", errors="replace"))
+        return prepare_document("", data.decode("utf-8", errors="replace"))
     return prepare_email_bytes(data)
 
 
-def prepare_email_bytes(data: bytes) -> str:
+def prepare_email_bytes(data: bytes) -> Document:
     """Model input from raw email bytes, using only the standard library (no triage parser)."""
     msg = email.message_from_bytes(data, policy=email.policy.default)
     try:
@@ -52,7 +52,7 @@ def prepare_email_bytes(data: bytes) -> str:
     except Exception:
         payload = msg.get_payload(decode=True)
         body = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
-    return prepare(subject, body, html=is_html)
+    return prepare_document(subject, body, html=is_html)
 
 
 def load_labels(labels_file: Path) -> list[dict]:
@@ -82,11 +82,11 @@ def load_corpus(labels_file: Path = LABELS_FILE) -> list[Example]:
     for row in load_labels(labels_file):
         path = base / row["file"]
         try:
-            text = read_document(path)
+            document = read_document(path)
         except OSError as exc:
             raise CorpusError(f"{row['file']}: cannot read ({exc.strerror})") from None
         examples.append(Example(
-            file=row["file"], text=text, label=row["label"], safeguarding=bool(row.get("safeguarding", False)),
+            file=row["file"], document=document, label=row["label"], safeguarding=bool(row.get("safeguarding", False)),
             split=row.get("split", "train"), hard=bool(row.get("hard", False)), writer=row.get("writer", ""),
         ))
     return examples

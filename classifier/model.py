@@ -14,7 +14,7 @@ from sklearn.svm import LinearSVC
 
 from .labels import LABELS
 from .safeguarding import rule_hits
-from .text import prepare
+from .text import Document, prepare_document
 
 DEFAULT_PARAMS: dict[str, Any] = {"model": "logreg", "C": 10.0, "word_ngrams": 2, "char_ngrams": [2, 5]}
 
@@ -74,15 +74,17 @@ class Classifier:
 
     def predict(self, subject: str, body: str, html: bool = False, explain: bool = True) -> Prediction:
         """Classify one email from its subject and body (quoted text and signatures are ignored)."""
-        return self.predict_texts([prepare(subject, body, html=html)], explain=explain)[0]
+        return self.predict_documents([prepare_document(subject, body, html=html)], explain=explain)[0]
 
-    def predict_texts(self, texts: Sequence[str], explain: bool = True) -> list[Prediction]:
-        """Classify prepared texts (see classifier.text.prepare) in one batch."""
-        if not texts:
+    def predict_documents(self, documents: Sequence[Document], explain: bool = True) -> list[Prediction]:
+        """Classify prepared documents (see classifier.text.prepare_document) in one batch."""
+        if not documents:
             return []
+        texts = [d.text for d in documents]
+        full_texts = [d.full_text for d in documents]
         features = self.route_model[:-1].transform(texts)
         probabilities = self.route_model[-1].predict_proba(features)
-        risk = self.safeguarding_model.predict_proba(texts)[:, 1]
+        risk = self.safeguarding_model.predict_proba(full_texts)[:, 1]
         predictions = []
         for index, text in enumerate(texts):
             scores = {label: 0.0 for label in LABELS}
@@ -91,7 +93,7 @@ class Classifier:
             confidence = scores[label]
             if not text.strip():  # nothing to read: say so rather than guess
                 label, confidence = "other", 0.0
-            reasons = rule_hits(text)
+            reasons = rule_hits(full_texts[index])
             if risk[index] >= self.safeguarding_threshold:
                 reasons.append(f"model score {risk[index]:.2f}")
             predictions.append(Prediction(

@@ -7,6 +7,7 @@ and legal disclaimers are cut, HTML becomes text, and whitespace and case are no
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from html import unescape
 from html.parser import HTMLParser
 
@@ -131,3 +132,23 @@ def prepare(subject: str, body: str, html: bool = False) -> str:
         body = html_to_text(body)
     subject = re.sub(r"^\s*((re|fw|fwd|aw|tr)\s*(\[\d+\])?\s*:\s*)+", "", subject or "", flags=re.I)
     return normalise(f"{subject}\n{strip_quoted(body or '')}")
+
+
+@dataclass(frozen=True)
+class Document:
+    """What the models read from one email.
+
+    `text` (subject + new words) decides the route. `full_text` (subject + the whole body, quotes
+    and forwards included) feeds the safeguarding detector: a risk described in a forwarded or
+    quoted message still has to reach a person.
+    """
+
+    text: str
+    full_text: str
+
+
+def prepare_document(subject: str, body: str, html: bool = False) -> Document:
+    """Both texts for one email."""
+    if html:
+        body = html_to_text(body)
+    return Document(text=prepare(subject, body), full_text=normalise(f"{subject or ''}\n{body or ''}"))

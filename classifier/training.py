@@ -58,7 +58,8 @@ def _cv(n: int, labels: Sequence[Any]) -> StratifiedKFold:
 def fit(train: list[Example], params: dict[str, Any] | None = None) -> tuple[Any, Any, dict[str, Any]]:
     """Fit both models on `train`; thresholds come from cross-validated predictions on it."""
     params = {**DEFAULT_PARAMS, **(params or {})}
-    texts = [e.text for e in train]
+    texts = [e.document.text for e in train]
+    full_texts = [e.document.full_text for e in train]
     y = np.array([e.label for e in train])
     sg = np.array([e.safeguarding for e in train])
     if len(set(y)) < len(LABELS):
@@ -71,15 +72,15 @@ def fit(train: list[Example], params: dict[str, Any] | None = None) -> tuple[Any
     threshold = choose_threshold((cv_pred == y).astype(float), cv_proba.max(axis=1))
 
     sg_model = build_safeguarding_pipeline()
-    rules = np.array([bool(rule_hits(t)) for t in texts])
+    rules = np.array([bool(rule_hits(t)) for t in full_texts])
     if sg.sum() >= 2:
-        cv_risk = cross_val_predict(sg_model, texts, sg, cv=_cv(5, sg), method="predict_proba")[:, 1]
+        cv_risk = cross_val_predict(sg_model, full_texts, sg, cv=_cv(5, sg), method="predict_proba")[:, 1]
         sg_threshold = choose_safeguarding_threshold(sg, cv_risk, rules)
     else:
         sg_threshold = 0.5
 
     slim(route_model.fit(texts, y))
-    slim(sg_model.fit(texts, sg))
+    slim(sg_model.fit(full_texts, sg))
     cv_metrics = {
         "macro_f1": round(float(f1_score(y, cv_pred, average="macro")), 4),
         "auto_coverage": round(float((cv_proba.max(axis=1) >= threshold).mean()), 4),
@@ -91,7 +92,7 @@ def fit(train: list[Example], params: dict[str, Any] | None = None) -> tuple[Any
 def evaluate(classifier: Classifier, examples: list[Example]) -> dict[str, Any]:
     """Per-label precision/recall/F1, macro-F1, confusion matrix, auto-decided coverage and accuracy,
     safeguarding recall and precision."""
-    predictions = classifier.predict_texts([e.text for e in examples], explain=False)
+    predictions = classifier.predict_documents([e.document for e in examples], explain=False)
     return metrics([e.label for e in examples], [e.safeguarding for e in examples], predictions)
 
 
@@ -125,12 +126,14 @@ def metrics(truth: Sequence[str], truth_sg: Sequence[bool], predictions: Sequenc
 
 
 def model_version(labels_file: Path, params: dict[str, Any]) -> str:
-    """'m-' and a hash of the corpus, every setting of both pipelines, and the scikit-learn version."""
+    """'m-' and a hash of the corpus, every setting of both pipelines, the code that prepares text and
+    flags risk, and the scikit-learn version: any of them changing makes a new version."""
+    code = "".join((Path(__file__).parent / name).read_text() for name in ("text.py", "safeguarding.py", "model.py"))
     settings = {
         "route": build_route_pipeline(params).get_params(deep=True),
         "safeguarding": build_safeguarding_pipeline().get_params(deep=True),
     }
-    blob = corpus_hash(labels_file) + json.dumps(settings, sort_keys=True, default=repr) + sklearn.__version__
+    blob = corpus_hash(labels_file) + json.dumps(settings, sort_keys=True, default=repr) + code + sklearn.__version__
     return "m-" + hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 

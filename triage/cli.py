@@ -149,10 +149,10 @@ def classify(paths: tuple[Path, ...], fmt: str, explain: bool, model_dir: Path |
     """Classify .eml files (or .txt files holding a body); needs no config and no database."""
     try:
         model = classifier.load_or_train(model_dir)
-        texts = [read_document(p) for p in paths]
+        documents = [read_document(p) for p in paths]
     except (classifier.ClassifierError, OSError) as exc:
         raise _fail(exc) from None
-    predictions = model.predict_texts(texts, explain=explain)
+    predictions = model.predict_documents(documents, explain=explain)
     rows = [("PATH", "LABEL", "CONF", "REVIEW", "SAFEGUARDING")]
     because = []
     for path, p in zip(paths, predictions):
