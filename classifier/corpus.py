@@ -76,19 +76,25 @@ def load_labels(labels_file: Path) -> list[dict]:
 
 
 def load_corpus(labels_file: Path = LABELS_FILE) -> list[Example]:
-    """Every example in a labels file, paths taken relative to the file's folder."""
+    """Every example in a labels file, paths taken relative to the file's folder.
+
+    Raises CorpusError naming every file that is missing or unreadable, not just the first.
+    """
     base = labels_file.parent
-    examples = []
+    examples, problems = [], []
     for row in load_labels(labels_file):
-        path = base / row["file"]
         try:
-            document = read_document(path)
+            document = read_document(base / row["file"])
         except OSError as exc:
-            raise CorpusError(f"{row['file']}: cannot read ({exc.strerror})") from None
+            problems.append(f"{row['file']}: {exc.strerror or exc}")
+            continue
         examples.append(Example(
             file=row["file"], document=document, label=row["label"], safeguarding=bool(row.get("safeguarding", False)),
             split=row.get("split", "train"), hard=bool(row.get("hard", False)), writer=row.get("writer", ""),
         ))
+    if problems:
+        shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+        raise CorpusError(f"{len(problems)} file(s) in {labels_file} cannot be read: {shown}")
     return examples
 
 

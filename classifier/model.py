@@ -10,24 +10,31 @@ from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
+from sklearn.naive_bayes import ComplementNB
 from sklearn.svm import LinearSVC
 
 from .labels import LABELS
 from .safeguarding import rule_hits
 from .text import Document, prepare_document
 
-DEFAULT_PARAMS: dict[str, Any] = {"model": "logreg", "C": 10.0, "word_ngrams": 2, "char_ngrams": [2, 5]}
+DEFAULT_PARAMS: dict[str, Any] = {
+    "model": "logreg", "C": 10.0, "features": "words+chars", "word_ngrams": 2, "char_ngrams": [2, 5],
+}
 
 
 def build_route_pipeline(params: dict[str, Any] | None = None) -> Pipeline:
     """Word and character n-gram TF-IDF into a linear model with sigmoid-calibrated probabilities."""
     p = {**DEFAULT_PARAMS, **(params or {})}
-    features = FeatureUnion([
-        ("words", TfidfVectorizer(ngram_range=(1, p["word_ngrams"]), sublinear_tf=True, min_df=1, max_df=0.95)),
-        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(p["char_ngrams"]), sublinear_tf=True, min_df=2)),
-    ])
+    parts = [("words", TfidfVectorizer(ngram_range=(1, p["word_ngrams"]), sublinear_tf=True, min_df=1, max_df=0.95))]
+    if p["features"] == "words+chars":
+        parts.append(
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(p["char_ngrams"]), sublinear_tf=True, min_df=2))
+        )
+    features = FeatureUnion(parts)
     if p["model"] == "svm":
         base: Any = LinearSVC(C=p["C"], class_weight="balanced")
+    elif p["model"] == "nb":
+        base = ComplementNB(alpha=p["C"])
     else:
         base = LogisticRegression(C=p["C"], class_weight="balanced", max_iter=3000)
     # ensemble=False: one model fitted on all the data, calibrated on cross-validated scores;
@@ -118,7 +125,9 @@ class _Explainer:
         names = union.get_feature_names_out()
         self._word_mask = np.array([n.startswith("words__") for n in names])
         self._names = np.array([n.removeprefix("words__") for n in names])
-        coefs = [c.estimator.coef_ for c in calibrated.calibrated_classifiers_]
+        coefs = [getattr(c.estimator, "coef_", None) for c in calibrated.calibrated_classifiers_]
+        if any(c is None for c in coefs):  # naive Bayes: its per-class log probabilities play the part
+            coefs = [c.estimator.feature_log_prob_ for c in calibrated.calibrated_classifiers_]
         self._coef = np.mean(coefs, axis=0)
         self._classes = [str(c) for c in calibrated.classes_]
         self._how_many = how_many

@@ -19,10 +19,10 @@ from .corpus import LABELS_FILE, Example, corpus_hash, load_corpus
 from .errors import CorpusError
 from .labels import LABELS
 from .model import DEFAULT_PARAMS, Classifier, Prediction, build_route_pipeline, slim
-from .safeguarding import build_safeguarding_pipeline, rule_hits
+from .safeguarding import build_safeguarding_pipeline
 
 AUTO_ACCURACY_TARGET = 0.98
-SAFEGUARDING_RECALL_TARGET = 0.98
+SAFEGUARDING_MODEL_RECALL = 0.85
 
 
 def choose_threshold(correct: np.ndarray, confidence: np.ndarray, target: float = AUTO_ACCURACY_TARGET) -> float:
@@ -37,17 +37,17 @@ def choose_threshold(correct: np.ndarray, confidence: np.ndarray, target: float 
     return float(confidence[order][ok[-1]])
 
 
-def choose_safeguarding_threshold(y: np.ndarray, risk: np.ndarray, rules: np.ndarray,
-                                  target: float = SAFEGUARDING_RECALL_TARGET) -> float:
-    """The highest model threshold at which rules OR model still reach the recall target."""
-    positives = y.sum()
-    if positives == 0:
+def choose_safeguarding_threshold(y: np.ndarray, risk: np.ndarray, target: float = SAFEGUARDING_MODEL_RECALL) -> float:
+    """The highest model threshold at which the model alone reaches `target` cross-validated recall.
+
+    The model is held to recall on its own, not to recall on top of the phrase rules: the rules were
+    written from this corpus, so in-sample they look better than they will on new writers, and a
+    threshold set behind them would leave the model too timid for mail nobody here imitated.
+    """
+    scores = np.sort(risk[y.astype(bool)])[::-1]
+    if len(scores) == 0:
         return 0.5
-    for threshold in sorted(set(np.round(risk, 4)), reverse=True):
-        flagged = rules | (risk >= threshold)
-        if (flagged & y).sum() / positives >= target:
-            return float(threshold)
-    return 0.0
+    return float(scores[int(np.ceil(target * len(scores))) - 1])
 
 
 def _cv(n: int, labels: Sequence[Any]) -> StratifiedKFold:
@@ -72,10 +72,9 @@ def fit(train: list[Example], params: dict[str, Any] | None = None) -> tuple[Any
     threshold = choose_threshold((cv_pred == y).astype(float), cv_proba.max(axis=1))
 
     sg_model = build_safeguarding_pipeline()
-    rules = np.array([bool(rule_hits(t)) for t in full_texts])
     if sg.sum() >= 2:
         cv_risk = cross_val_predict(sg_model, full_texts, sg, cv=_cv(5, sg), method="predict_proba")[:, 1]
-        sg_threshold = choose_safeguarding_threshold(sg, cv_risk, rules)
+        sg_threshold = choose_safeguarding_threshold(sg, cv_risk)
     else:
         sg_threshold = 0.5
 
@@ -106,7 +105,9 @@ def metrics(truth: Sequence[str], truth_sg: Sequence[bool], predictions: Sequenc
     sg_pred = np.array([p.safeguarding for p in predictions], dtype=bool)
     return {
         "n": len(y),
-        "macro_f1": round(float(f1_score(y, pred, labels=list(LABELS), average="macro", zero_division=0)), 4),
+        # Over the labels that occur, so a small file without, say, `other` is not marked down for it.
+        "macro_f1": round(float(f1_score(y, pred, labels=[l for l in LABELS if l in set(y) | set(pred)],
+                                         average="macro", zero_division=0)), 4),
         "accuracy": round(float(np.mean(np.array(y) == np.array(pred))), 4) if y else 0.0,
         "per_label": {
             label: {"precision": round(float(precision[i]), 4), "recall": round(float(recall[i]), 4),
@@ -153,7 +154,8 @@ def train(labels_file: Path = LABELS_FILE, model_dir: Path | None = None,
         "threshold": round(fitted["threshold"], 6),
         "threshold_rule": f"lowest top-probability at which cross-validated predictions were >= {AUTO_ACCURACY_TARGET:.0%} correct",
         "safeguarding_threshold": round(fitted["safeguarding_threshold"], 6),
-        "safeguarding_rule": f"rules OR model score >= threshold; threshold set for >= {SAFEGUARDING_RECALL_TARGET:.0%} cross-validated recall",
+        "safeguarding_rule": f"phrase rules OR model score >= threshold; threshold set so the model alone has "
+                             f">= {SAFEGUARDING_MODEL_RECALL:.0%} cross-validated recall",
         "params": fitted["params"],
         "corpus": {"file": labels_file.name, "train": len(train_set), "test": len(test_set)},
         "cross_validation": fitted["cross_validation"],

@@ -1,9 +1,19 @@
 """Reply drafting for the EHC team: route facts, templates and deadlines. Knows nothing of triage/."""
 
-from .drafting import Draft, ReplyContext, greeting, render_draft, reply_subject
+from .drafting import (
+    AcknowledgementContext,
+    Draft,
+    ReplyContext,
+    greeting,
+    render_acknowledgement,
+    render_draft,
+    render_safeguarding_alert,
+    reply_subject,
+)
+from .deadlines import Deadlines, FoundDate, compute_deadlines, find_certificate_date, find_decision_date
 from .facts import DEFAULT_ROUTES_FILE, PLACEHOLDER, FactsError, RouteBook, RouteFacts, load_routes
 
 __all__ = [
-    "DEFAULT_ROUTES_FILE", "Draft", "FactsError", "PLACEHOLDER", "ReplyContext", "RouteBook", "RouteFacts",
-    "greeting", "load_routes", "render_draft", "reply_subject",
+    "AcknowledgementContext", "DEFAULT_ROUTES_FILE", "Deadlines", "Draft", "FoundDate", "FactsError", "PLACEHOLDER", "ReplyContext", "RouteBook", "RouteFacts",
+    "compute_deadlines", "find_certificate_date", "find_decision_date", "greeting", "load_routes", "render_acknowledgement", "render_draft", "render_safeguarding_alert", "reply_subject",
 ]

@@ -14,7 +14,11 @@ from pathlib import Path
 from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from .deadlines import Deadlines, FoundDate
 from .facts import ROUTES, RouteBook, RouteFacts
+
+# Routes whose drafts state the mediation and appeal deadlines.
+DEADLINE_ROUTES = ("mediation", "tribunal")
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -29,6 +33,8 @@ class ReplyContext:
     original_subject: str
     received_on: dt.date
     book: RouteBook
+    decision: FoundDate | None = None
+    deadlines: Deadlines | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,38 @@ def render_draft(ctx: ReplyContext) -> Draft:
     )
 
 
+@dataclass(frozen=True)
+class AcknowledgementContext:
+    reference: str
+    sender_name: str
+    original_subject: str
+    reply_by: dt.date
+    book: RouteBook
+
+
+def render_acknowledgement(ctx: AcknowledgementContext) -> Draft:
+    """The automatic acknowledgement: reference, reply-by date, not a decision, time limits keep running."""
+    data = {
+        "greeting": greeting(ctx.sender_name), "reference": ctx.reference, "original_subject": ctx.original_subject,
+        "reply_by": ctx.reply_by, "council": ctx.book.council, "advice": ctx.book.advice,
+    }
+    return Draft(
+        subject=reply_subject(ctx.original_subject, ctx.reference),
+        text=_ENV.get_template("acknowledgement.txt.j2").render(data),
+        html=_ENV.get_template("acknowledgement.html.j2").render(data),
+    )
+
+
+def render_safeguarding_alert(reference: str, received_at: dt.datetime, reasons: tuple[str, ...]) -> Draft:
+    """The alert to the duty address: no names, no message text, not even the sender, in any part."""
+    data = {"reference": reference, "received_at": f"{received_at:%Y-%m-%d %H:%M} UTC", "reasons": reasons or ("model",)}
+    return Draft(
+        subject=f"Safeguarding alert: case {reference} needs a person now",
+        text=_ENV.get_template("safeguarding_alert.txt.j2").render(data),
+        html=_ENV.get_template("safeguarding_alert.html.j2").render(data),
+    )
+
+
 def _data(ctx: ReplyContext, facts: RouteFacts) -> dict:
     return {
         "greeting": greeting(ctx.sender_name),
@@ -93,4 +131,6 @@ def _data(ctx: ReplyContext, facts: RouteFacts) -> dict:
         "facts": facts,
         "council": ctx.book.council,
         "advice": ctx.book.advice,
+        "decision": ctx.decision,
+        "deadlines": ctx.deadlines if ctx.route in DEADLINE_ROUTES else None,
     }

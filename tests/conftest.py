@@ -12,7 +12,7 @@ from imapclient import IMAPClient
 
 import classifier
 
-from .servers import Dovecot
+from .servers import Dovecot, SmtpSink
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 _users = itertools.count(1)
@@ -88,3 +88,46 @@ data_dir = "{tmp_path / 'data'}"
 poll_interval_seconds = 1
 """)
     return path
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def smtp():
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def filled_routes(tmp_path: Path) -> Path:
+    """config/routes.toml with every council placeholder filled in (fictional details)."""
+    text = (ROOT / "config" / "routes.toml").read_text()
+    import re
+
+    path = tmp_path / "routes.toml"
+    path.write_text(re.sub(r"\[COUNCIL TO FILL IN: ([^\]]*)\]", r"01632 960000 (\1, fictional)", text))
+    return path
+
+
+@pytest.fixture
+def service_config(imap_config: Path, smtp: SmtpSink, filled_routes: Path) -> Path:
+    """The IMAP settings plus SMTP to the sink, filled route facts, and a duty address."""
+    text = imap_config.read_text().replace("[service]", f'[service]\nroutes_file = "{filled_routes}"')
+    text += f"""
+[smtp]
+host = "127.0.0.1"
+port = {smtp.port}
+starttls = false
+from_address = "ehc.assessment@brackenford.example.gov.uk"
+
+[outbox]
+retry_base_seconds = 1
+max_attempts = 3
+
+[safeguarding]
+duty_address = "duty.safeguarding@brackenford.example.gov.uk"
+"""
+    imap_config.write_text(text)
+    return imap_config

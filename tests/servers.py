@@ -132,11 +132,17 @@ class Dovecot:
 
 @dataclass
 class SmtpSink:
-    """An aiosmtpd server on loopback that keeps every message it is given."""
+    """An aiosmtpd server on loopback that keeps every message it is given.
+
+    `reply` can be set to an SMTP reply such as "451 4.3.0 try later" to refuse messages, and
+    `refuse` to a set of recipients answered with 550.
+    """
 
     port: int = field(default_factory=free_port)
     messages: list[EmailMessage] = field(default_factory=list)
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    reply: str = "250 OK"
+    refuse: set[str] = field(default_factory=set)
 
     def start(self) -> "SmtpSink":
         from aiosmtpd.controller import Controller
@@ -144,14 +150,23 @@ class SmtpSink:
         sink = self
 
         class Handler:
-            async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
-                sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-                sink.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
+            async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+                if address in sink.refuse:
+                    return "550 5.1.1 no such user"
+                envelope.rcpt_tos.append(address)
                 return "250 OK"
 
+            async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+                if not sink.reply.startswith("250"):
+                    return sink.reply
+                with sink._lock:
+                    sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+                    sink.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
+                return "250 OK"
+
+        self._lock = threading.Lock()
         self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
         self._controller.start()
-        self._lock = threading.Lock()
         return self
 
     def stop(self) -> None:

@@ -11,12 +11,13 @@ from typing import Any, Iterable
 import click
 
 import classifier
-from classifier.corpus import read_document
+from replies import FactsError
+from classifier.corpus import load_corpus, read_document
 
-from .domain import QueueEntry, Status
+from .domain import OutboxStatus, QueueEntry, Status
 from .errors import TriageError
 from .pipeline import poll_once
-from .service import build_triage, mail_source, open_store
+from .service import approve_item, build_triage, mail_source, open_store, route_book, send_outbox
 from .settings import CONFIG_ENV, Settings, load_settings
 
 log = logging.getLogger("triage")
@@ -65,7 +66,10 @@ def run(obj: _Context) -> None:
         triage = build_triage(settings, store)
     except (TriageError, classifier.ClassifierError) as exc:
         raise _fail(exc) from None
-    run_forever(lambda: poll_once(mail_source(settings), triage), settings.service.poll_interval_seconds)
+    run_forever({
+        "poll": (lambda: poll_once(mail_source(settings), triage), settings.service.poll_interval_seconds),
+        "send": (lambda: send_outbox(settings, store), settings.outbox.send_interval_seconds),
+    })
 
 
 @cli.command()
@@ -139,6 +143,102 @@ def _table(rows: list[tuple[str, ...]]) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows)
 
 
+@queue.command("approve")
+@click.argument("item_id", type=int)
+@click.option("--as", "actor", default="cli", show_default=True, help="Who is approving, for the event log.")
+@click.pass_obj
+def queue_approve(obj: _Context, item_id: int, actor: str) -> None:
+    """Approve an item's current draft: the reply goes to the outbox and is sent by the next send."""
+    try:
+        settings = obj.settings
+        store = open_store(settings)
+        approve_item(settings, store, item_id, actor)
+        report = send_outbox(settings, store)
+    except TriageError as exc:
+        raise _fail(exc) from None
+    verb = "recorded as would-send (shadow mode)" if settings.service.shadow else f"queued; {report.sent} sent now"
+    click.echo(f"item {item_id} approved: reply {verb}")
+
+
+@cli.group()
+def outbox() -> None:
+    """Outgoing mail: acknowledgements, approved replies, safeguarding alerts."""
+
+
+@outbox.command("list")
+@click.option("--status", type=click.Choice([s.value for s in OutboxStatus]), help="Only rows with this status.")
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True)
+@click.pass_obj
+def outbox_list(obj: _Context, status: str | None, fmt: str) -> None:
+    """List outgoing mail with its status, attempts and last error."""
+    try:
+        entries = open_store(obj.settings).list_outbox(status=status)
+    except TriageError as exc:
+        raise _fail(exc) from None
+    if fmt == "jsonl":
+        for e in entries:
+            click.echo(json.dumps({
+                "id": e.id, "kind": e.kind, "to": e.to_address, "subject": e.subject, "status": e.status,
+                "attempts": e.attempts, "last_error": e.last_error, "item_id": e.item_id,
+                "created_at": e.created_at.isoformat(), "sent_at": e.sent_at.isoformat() if e.sent_at else None,
+            }, ensure_ascii=False))
+        return
+    rows = [("ID", "KIND", "TO", "SUBJECT", "STATUS", "TRIES", "LAST ERROR")]
+    for e in entries:
+        rows.append((str(e.id), e.kind, _cut(e.to_address, 30), _cut(e.subject, 40), e.status, str(e.attempts),
+                     _cut(e.last_error, 50) or "-"))
+    click.echo(_table(rows))
+
+
+@outbox.command("send")
+@click.pass_obj
+def outbox_send(obj: _Context) -> None:
+    """Send whatever is due, once, and exit (the function the scheduler's send job calls)."""
+    try:
+        settings = obj.settings
+        report = send_outbox(settings, open_store(settings))
+    except TriageError as exc:
+        raise _fail(exc) from None
+    click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}"
+               + (f", interrupted {report.interrupted}" if report.interrupted else ""))
+    for error in report.errors:
+        click.echo(f"error: {error}", err=True)
+
+
+@outbox.command("retry")
+@click.argument("outbox_id", type=int)
+@click.option("--as", "actor", default="cli", show_default=True)
+@click.pass_obj
+def outbox_retry(obj: _Context, outbox_id: int, actor: str) -> None:
+    """Queue a failed row to be sent again (after checking it was not delivered)."""
+    try:
+        open_store(obj.settings).retry_outbox(outbox_id, actor)
+    except TriageError as exc:
+        raise _fail(exc) from None
+    click.echo(f"outbox row {outbox_id} queued again")
+
+
+@cli.command("check-config")
+@click.pass_obj
+def check_config(obj: _Context) -> None:
+    """Check the settings and route facts; list placeholders the council has still to fill in."""
+    try:
+        settings = obj.settings
+        book = route_book(settings)
+    except (TriageError, FactsError) as exc:
+        raise _fail(exc) from None
+    missing = book.placeholders()
+    click.echo(f"settings: {settings.source_file or 'embedded demo default'} (mode {settings.service.mode})")
+    if not settings.safeguarding.duty_address:
+        click.echo("warning: [safeguarding] duty_address is not set: safeguarding alerts will not be emailed")
+    if missing:
+        click.echo(f"{len(missing)} route fact(s) still to fill in (drafts using them cannot be approved):")
+        for name in missing:
+            click.echo(f"  {name}")
+        sys.exit(1)
+    click.echo("route facts: complete")
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="jsonl", show_default=True)
@@ -197,6 +297,41 @@ def train(model_dir: Path | None) -> None:
 
 
 @cli.command()
+@click.argument("labels_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--model-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Model folder (default: the one built beside the classifier package).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def evaluate(labels_file: Path, model_dir: Path | None, fmt: str) -> None:
+    """Score the model on a labels.jsonl (paths relative to its folder; .eml or .txt files)."""
+    try:
+        model = classifier.load_or_train(model_dir)
+        examples = load_corpus(labels_file)
+    except classifier.ClassifierError as exc:
+        raise _fail(exc) from None
+    m = classifier.evaluate(model, examples)
+    if fmt == "json":
+        click.echo(json.dumps({"model_version": model.version, "threshold": model.threshold, **m}, indent=2))
+        return
+    click.echo(f"model {model.version}, {m['n']} emails, abstain threshold {model.threshold:.3f}\n")
+    rows = [("LABEL", "PRECISION", "RECALL", "F1", "SUPPORT")]
+    for label, r in m["per_label"].items():
+        rows.append((label, f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}", str(r["support"])))
+    click.echo(_table(rows))
+    click.echo(f"\nmacro-F1 {m['macro_f1']:.3f}, accuracy {m['accuracy']:.3f}")
+    click.echo(f"auto-decided: {m['auto_coverage']:.1%} of messages, {m['auto_accuracy']:.1%} of them correct")
+    sg = m["safeguarding"]
+    click.echo(f"safeguarding: {sg['positives']} flagged in the labels, {sg['flagged']} by the model; "
+               f"recall {_ratio(sg['recall'])}, precision {_ratio(sg['precision'])}")
+    labels = m["confusion"]["labels"]
+    matrix = [("true \\ predicted", *labels)] + [(label, *map(str, row)) for label, row in zip(labels, m["confusion"]["matrix"])]
+    click.echo("\nconfusion matrix\n" + _table(matrix))
+
+
+def _ratio(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+@cli.command()
 @click.pass_obj
 def demo(obj: _Context) -> None:
     """Run one poll on the bundled sample mailbox and show what the service did."""
@@ -204,13 +339,16 @@ def demo(obj: _Context) -> None:
         settings = obj.settings
         store = open_store(settings)
         report = poll_once(mail_source(settings), build_triage(settings, store))
+        sent = send_outbox(settings, store)
     except (TriageError, classifier.ClassifierError) as exc:
         raise _fail(exc) from None
     click.echo(f"Read {report.fetched} new message(s) from {settings.source_name}: queued {report.queued}, "
-               f"{report.failed_parse} flagged as broken, {report.duplicates} already seen.\n")
+               f"{report.failed_parse} flagged as broken, {report.duplicates} already seen.")
+    click.echo(f"Sent {sent.sent} acknowledgement(s) (as files: no mail leaves this machine in the demo).\n")
     click.echo(queue_table(store.list_queue()))
     click.echo(f"\nDatabase:        {settings.database_url}")
     click.echo(f"Mailbox:         {settings.maildir or settings.source_name}")
+    click.echo(f"Outgoing mail:   {settings.outbox.directory} (.eml files instead of SMTP)")
     click.echo("Next: `.venv/bin/ehc-triage queue list --format jsonl` shows the drafts.")
 
 

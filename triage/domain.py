@@ -27,8 +27,10 @@ class OutboxKind(str, Enum):
 
 class OutboxStatus(str, Enum):
     PENDING = "pending"
+    SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
+    WOULD_SEND = "would_send"  # shadow mode: recorded, never sent
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ class Classification:
     scores: dict[str, float]
     model_version: str
     explanation: tuple[str, ...] = ()
+    safeguarding_reasons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,8 @@ class QueueEntry:
     draft_text: str
     parse_error: str = ""
     draft_version: int = 0
+    flags: tuple[str, ...] = ()
+    reference: str = ""
 
 
 @dataclass(frozen=True)

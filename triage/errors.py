@@ -23,3 +23,7 @@ class SendError(TriageError):
 
 class NotFound(TriageError):
     """Raised when a queue item, message or outbox row does not exist."""
+
+
+class InvalidAction(TriageError):
+    """Raised when an action does not fit an item's state (approving a sent item, an unfilled placeholder)."""

@@ -245,3 +245,16 @@ def open_source(imap: ImapSettings | None, maildir: Path | None) -> MailSource:
 
 
 __all__ = ["MailSource", "ImapSource", "MaildirSource", "open_source"]
+
+
+def record_reply(settings: ImapSettings, sent_folder: str, folder: str, uidvalidity: int, uid: int,
+                 raw: bytes) -> None:
+    """After a reply is sent: keep a copy in the Sent folder and mark the original \\Answered."""
+    with ImapSource(settings) as source:
+        client = source.client
+        if not client.folder_exists(sent_folder):
+            client.create_folder(sent_folder)
+        client.append(sent_folder, raw, flags=[b"\\Seen"])
+        info = client.select_folder(folder)
+        if int(info[b"UIDVALIDITY"]) == uidvalidity:  # else the UID names another message now
+            client.add_flags([uid], [b"\\Answered"], silent=True)

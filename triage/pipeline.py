@@ -15,12 +15,33 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from classifier import Classifier
-from replies import ReplyContext, RouteBook, render_draft, reply_subject
+from replies import (
+    PLACEHOLDER,
+    AcknowledgementContext,
+    ReplyContext,
+    RouteBook,
+    render_acknowledgement,
+    render_draft,
+    render_safeguarding_alert,
+    reply_subject,
+)
+from replies.deadlines import (
+    Deadlines,
+    FoundDate,
+    add_working_days,
+    compute_deadlines,
+    find_certificate_date,
+    find_decision_date,
+)
+from replies.drafting import DEADLINE_ROUTES
 
-from .domain import Classification, DraftText, FetchedMail, ParsedMessage, PollReport
+from .acknowledging import suppression_reason
+from .composing import compose
+from .domain import Classification, DraftText, FetchedMail, OutboxKind, OutboxStatus, ParsedMessage, PollReport
 from .intake import MailSource
 from .parsing import parse_message
-from .store import DuplicateMessage, NewMessage, Store, dedupe_key, now
+from .settings import AcknowledgementSettings, SafeguardingSettings, ServiceSettings
+from .store import DuplicateMessage, NewMessage, OutgoingMail, Store, dedupe_key, now
 
 log = logging.getLogger("triage.pipeline")
 
@@ -32,7 +53,9 @@ class Triage:
     store: Store
     classifier: Classifier
     book: RouteBook
-    since: dt.date | None = None
+    service: ServiceSettings = ServiceSettings()
+    acknowledgement: AcknowledgementSettings = AcknowledgementSettings()
+    safeguarding: SafeguardingSettings = SafeguardingSettings()
     batch_size: int = 50
     clock: Callable[[], dt.datetime] = now
 
@@ -93,13 +116,12 @@ def process(fetched: FetchedMail, triage: Triage) -> PollReport:
         store.advance_folder(fetched.source, fetched.folder, fetched.uidvalidity, fetched.uid)
         return PollReport(fetched=1, duplicates=1)
     received = fetched.internal_date or parsed.date or triage.clock()
-    recorded_only = bool(triage.since and received.date() < triage.since)
+    since = triage.service.since
+    recorded_only = bool(since and received.date() < since)
     reference = case_reference(received, key)
     new = NewMessage(fetched=fetched, parsed=parsed, key=key, reference=reference, recorded_only=recorded_only)
     if not recorded_only:
-        classification, events = _classify(parsed, triage.classifier)
-        draft = _draft(parsed, classification.label, reference, received, triage.book)
-        new = replace(new, classification=classification, draft=draft, events=events)
+        new = _triage(new, received, triage)
     try:
         item_id = store.add_message(new)
     except DuplicateMessage:  # another worker stored it between our check and our insert
@@ -108,6 +130,90 @@ def process(fetched: FetchedMail, triage: Triage) -> PollReport:
         fetched=1, stored=1, queued=int(item_id is not None), recorded_only=int(recorded_only),
         failed_parse=int(bool(parsed.error)), item_ids=(item_id,) if item_id is not None else (),
     )
+
+
+def _triage(new: NewMessage, received: dt.datetime, triage: Triage) -> NewMessage:
+    """Classify, find deadlines, draft, and decide what to send at once."""
+    parsed = new.parsed
+    classification, events = _classify(parsed, triage.classifier)
+    route = classification.label
+    sent_on = (parsed.date or received).date()
+    decision = certificate = None
+    deadlines = None
+    if route in DEADLINE_ROUTES:
+        decision = find_decision_date(parsed.text, sent_on)
+        certificate = find_certificate_date(parsed.text, sent_on)
+        deadlines = compute_deadlines(decision.date if decision else None,
+                                      certificate.date if certificate else None, today=received.date())
+    draft = _draft(parsed, route, new.reference, received, triage.book, decision, deadlines)
+    flags = _flags(parsed, route, decision, deadlines, draft)
+    outgoing, more_events = _outgoing(parsed, classification, new.reference, received, triage)
+    status = OutboxStatus.WOULD_SEND if triage.service.shadow else OutboxStatus.PENDING
+    return replace(new, classification=classification, draft=draft, flags=flags,
+                   draft_meta=_draft_meta(decision, certificate, deadlines), outgoing=outgoing,
+                   outbox_status=status, events=events + more_events)
+
+
+def _flags(parsed: ParsedMessage, route: str, decision: FoundDate | None, deadlines: Deadlines | None,
+           draft: DraftText) -> tuple[str, ...]:
+    """What a caseworker must check before approving."""
+    flags = []
+    if route in DEADLINE_ROUTES:
+        if decision is None:
+            flags.append("deadline_unknown")
+        elif decision.approximate:
+            flags.append("deadline_approximate")
+        if deadlines is not None and deadlines.passed:
+            flags.append("deadline_passed")
+        elif deadlines is not None and deadlines.near:
+            flags.append("deadline_near")
+    if not (parsed.reply_to or parsed.from_address):
+        flags.append("no_reply_address")
+    if PLACEHOLDER in draft.text:
+        flags.append("placeholder")
+    return tuple(flags)
+
+
+def _draft_meta(decision: FoundDate | None, certificate: FoundDate | None, deadlines: Deadlines | None) -> dict:
+    """What the draft's deadlines were based on, for the caseworker and the audit log."""
+    if deadlines is None:
+        return {}
+    found = lambda f: None if f is None else {"date": f.date.isoformat(), "text": f.text,  # noqa: E731
+                                               "approximate": f.approximate, "rule": f.rule}
+    day = lambda d: d.isoformat() if d else None  # noqa: E731
+    return {"decision": found(decision), "certificate": found(certificate),
+            "mediation_contact_by": day(deadlines.mediation_contact_advice_by), "appeal_by": day(deadlines.appeal_by),
+            "rule_text": deadlines.rule_text, "passed": deadlines.passed, "near": deadlines.near}
+
+
+def _outgoing(parsed: ParsedMessage, classification: Classification, reference: str, received: dt.datetime,
+              triage: Triage) -> tuple[tuple[OutgoingMail, ...], tuple]:
+    """The acknowledgement (unless suppressed) and the safeguarding alert (when flagged)."""
+    service, ack = triage.service, triage.acknowledgement
+    outgoing: list[OutgoingMail] = []
+    events: list = []
+    address = parsed.reply_to or parsed.from_address
+    recently = bool(address) and ack.window_hours > 0 and triage.store.acknowledged_since(
+        address, triage.clock() - dt.timedelta(hours=ack.window_hours))
+    reason = suppression_reason(parsed, classification.label, ack, service, recently)
+    if reason:
+        events.append(("acknowledgement_suppressed", {"reason": reason}))
+    else:
+        # Counted from receipt, but never from a day already past (a backlog acknowledged late).
+        reply_by = add_working_days(max(received, triage.clock()).date(), ack.reply_within_working_days)
+        draft = render_acknowledgement(AcknowledgementContext(
+            reference=reference, sender_name=parsed.from_name, original_subject=parsed.subject, reply_by=reply_by,
+            book=triage.book))
+        outgoing.append(compose(OutboxKind.ACKNOWLEDGEMENT, draft, address, parsed.from_name, service.from_address,
+                                service.from_name, reply_to=parsed))
+    if classification.safeguarding:
+        duty = triage.safeguarding.duty_address
+        if duty:
+            alert = render_safeguarding_alert(reference, received, classification.safeguarding_reasons)
+            outgoing.append(compose(OutboxKind.ALERT, alert, duty, "", service.from_address, service.from_name))
+        else:
+            events.append(("safeguarding_alert_not_sent", {"reason": "no [safeguarding] duty_address configured"}))
+    return tuple(outgoing), tuple(events)
 
 
 def _classify(parsed: ParsedMessage, classifier: Classifier) -> tuple[Classification, tuple]:
@@ -124,14 +230,16 @@ def _classify(parsed: ParsedMessage, classifier: Classifier) -> tuple[Classifica
         events = (("safeguarding_flagged", {"reasons": list(p.safeguarding_reasons)}),)
     return (
         Classification(p.label, p.confidence, p.needs_review, p.safeguarding, dict(p.scores), p.model_version,
-                       p.explanation),
+                       p.explanation, p.safeguarding_reasons),
         events,
     )
 
 
-def _draft(parsed: ParsedMessage, route: str, reference: str, received: dt.datetime, book: RouteBook) -> DraftText:
+def _draft(parsed: ParsedMessage, route: str, reference: str, received: dt.datetime, book: RouteBook,
+           decision: FoundDate | None = None, deadlines: Deadlines | None = None) -> DraftText:
     ctx = ReplyContext(route=route, reference=reference, sender_name=parsed.from_name,
-                       original_subject=parsed.subject, received_on=received.date(), book=book)
+                       original_subject=parsed.subject, received_on=received.date(), book=book,
+                       decision=decision, deadlines=deadlines)
     try:
         d = render_draft(ctx)
     except Exception as exc:  # a template error must not lose the message either

@@ -15,26 +15,13 @@ from .errors import TriageError
 log = logging.getLogger("triage.scheduler")
 
 
-def run_forever(poll: Callable[[], object], interval_seconds: int) -> None:
-    """Poll now and then every interval, never two polls at once, until SIGTERM or SIGINT."""
+def run_forever(jobs: dict[str, tuple[Callable[[], object], int]]) -> None:
+    """Run each job (name -> (function, interval in seconds)) now and then every interval, never two
+    runs of one job at once, until SIGTERM or SIGINT."""
     scheduler = BlockingScheduler(timezone="UTC")
-    backoff = _Backoff(interval_seconds)
-
-    def job() -> None:
-        if not backoff.due():
-            return
-        try:
-            poll()
-            backoff.succeeded()
-        except TriageError as exc:
-            wait = backoff.failed()
-            log.error("poll failed: %s (next try in %ds)", exc, wait)
-        except Exception:
-            wait = backoff.failed()
-            log.exception("poll failed unexpectedly (next try in %ds)", wait)
-
-    scheduler.add_job(job, "interval", seconds=interval_seconds, id="poll", max_instances=1, coalesce=True,
-                      next_run_time=dt.datetime.now(dt.timezone.utc))
+    for name, (function, interval) in jobs.items():
+        scheduler.add_job(_guarded(name, function, interval), "interval", seconds=interval, id=name,
+                          max_instances=1, coalesce=True, next_run_time=dt.datetime.now(dt.timezone.utc))
 
     def stop(signum: int, _frame: object) -> None:
         log.info("received %s: finishing the current poll and stopping", signal.Signals(signum).name)
@@ -42,9 +29,27 @@ def run_forever(poll: Callable[[], object], interval_seconds: int) -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("service started: polling every %ds", interval_seconds)
+    log.info("service started: %s", ", ".join(f"{n} every {i}s" for n, (_, i) in jobs.items()))
     scheduler.start()
     log.info("service stopped cleanly")
+
+
+def _guarded(name: str, function: Callable[[], object], interval: int) -> Callable[[], None]:
+    """A job that logs its failures and backs off after them, instead of dying."""
+    backoff = _Backoff(interval)
+
+    def job() -> None:
+        if not backoff.due():
+            return
+        try:
+            function()
+            backoff.succeeded()
+        except TriageError as exc:
+            log.error("%s failed: %s (next try in %ds)", name, exc, backoff.failed())
+        except Exception:
+            log.exception("%s failed unexpectedly (next try in %ds)", name, backoff.failed())
+
+    return job
 
 
 class _Backoff:

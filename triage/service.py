@@ -1,17 +1,23 @@
-"""Wire the service's parts from Settings: the store, the classifier, the route facts, the source."""
+"""Wire the service's parts from Settings: the store, the classifier, the route facts, the source, the sender."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Callable
 
 import classifier
-from replies import DEFAULT_ROUTES_FILE, load_routes
+from replies import DEFAULT_ROUTES_FILE, PLACEHOLDER, Draft, RouteBook, load_routes
 
-from .intake import MailSource, open_source
+from .composing import compose
+from .domain import OutboxKind
+from .errors import InvalidAction
+from .intake import MailSource, open_source, record_reply
+from .outbox import FileTransport, SendReport, SmtpTransport, Transport, send_due
+from .parsing import parse_message
 from .pipeline import Triage
 from .settings import DEMO_MAILDIR, Settings
-from .store import Store
+from .store import OutboxEntry, Store
 
 
 def open_store(settings: Settings) -> Store:
@@ -21,11 +27,15 @@ def open_store(settings: Settings) -> Store:
     return store
 
 
+def route_book(settings: Settings) -> RouteBook:
+    return load_routes(settings.service.routes_file or DEFAULT_ROUTES_FILE)
+
+
 def build_triage(settings: Settings, store: Store) -> Triage:
     """Everything poll_once needs besides the mail source; loads (or first builds) the model."""
     model = classifier.load_or_train(settings.classifier.model_dir)
-    return Triage(store=store, classifier=model, book=load_routes(DEFAULT_ROUTES_FILE),
-                  since=settings.service.since,
+    return Triage(store=store, classifier=model, book=route_book(settings), service=settings.service,
+                  acknowledgement=settings.acknowledgement, safeguarding=settings.safeguarding,
                   batch_size=settings.imap.batch_size if settings.imap else 50)
 
 
@@ -41,3 +51,47 @@ def install_demo_maildir(target: Path) -> None:
     shutil.copytree(DEMO_MAILDIR, target, ignore=shutil.ignore_patterns(".keep"))
     for sub in ("cur", "new", "tmp"):
         (target / sub).mkdir(exist_ok=True)
+
+
+def transport(settings: Settings) -> Transport:
+    """SMTP when configured, else .eml files in the outbox directory."""
+    if settings.smtp is not None:
+        return SmtpTransport(settings.smtp)
+    return FileTransport(settings.outbox.directory)
+
+
+def send_outbox(settings: Settings, store: Store) -> SendReport:
+    """Send what is due (nothing at all in shadow mode: its rows are 'would_send')."""
+    return send_due(store, transport(settings), settings.outbox, settings.service.from_address,
+                    after_sent=_after_sent(settings, store))
+
+
+def _after_sent(settings: Settings, store: Store) -> Callable[[OutboxEntry], None] | None:
+    imap = settings.imap
+    if imap is None:
+        return None
+
+    def after(entry: OutboxEntry) -> None:
+        if entry.kind != OutboxKind.REPLY.value or entry.message_ref is None:
+            return
+        origin = store.message_origin(entry.message_ref)
+        record_reply(imap, settings.outbox.sent_folder, origin.folder, origin.uidvalidity, origin.uid, entry.raw)
+
+    return after
+
+
+def approve_item(settings: Settings, store: Store, item_id: int, actor: str) -> None:
+    """Approve an item's current draft: the reply goes to the outbox, threaded to the original."""
+    draft = store.current_draft(item_id)
+    if PLACEHOLDER in draft.text:
+        line = next(l for l in draft.text.splitlines() if PLACEHOLDER in l).strip()
+        raise InvalidAction(f"item {item_id} cannot be approved: its draft still has a placeholder for the council "
+                            f"to fill in ({line[:120]}); fill it in the route facts (see `ehc-triage check-config`) "
+                            f"or edit the draft")
+    original = parse_message(store.item_raw(item_id))
+    address = original.reply_to or original.from_address
+    if not address:
+        raise InvalidAction(f"item {item_id} cannot be approved: the message has no sender address to reply to")
+    reply = compose(OutboxKind.REPLY, Draft(draft.subject, draft.text, draft.html), address, original.from_name,
+                    settings.service.from_address, settings.service.from_name, reply_to=original)
+    store.approve(item_id, reply, actor, shadow=settings.service.shadow)

@@ -53,6 +53,40 @@ class ServiceSettings:
     data_dir: Path = Path(DEFAULT_DATA_DIR)
     from_address: str = "ehc.assessment@brackenford.example.gov.uk"
     from_name: str = "EHC Assessment Team"
+    mode: str = "live"  # "shadow": classify, draft and log everything, send nothing
+    own_addresses: tuple[str, ...] = ()
+    routes_file: Path | None = None
+
+    @property
+    def shadow(self) -> bool:
+        return self.mode == "shadow"
+
+    def is_own_address(self, address: str) -> bool:
+        address = address.lower()
+        return address == self.from_address.lower() or address in self.own_addresses
+
+
+@dataclass(frozen=True)
+class AcknowledgementSettings:
+    enabled: bool = True
+    reply_within_working_days: int = 10
+    window_hours: int = 24
+    disabled_routes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    directory: Path = Path("outbox")
+    send_interval_seconds: int = 30
+    max_attempts: int = 5
+    retry_base_seconds: int = 60
+    sent_folder: str = "Sent"
+    stale_sending_minutes: int = 10
+
+
+@dataclass(frozen=True)
+class SafeguardingSettings:
+    duty_address: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,7 +102,9 @@ class Settings:
     imap: ImapSettings | None = None
     maildir: Path | None = None
     smtp: SmtpSettings | None = None
-    outbox_dir: Path | None = None
+    outbox: OutboxSettings = field(default_factory=OutboxSettings)
+    acknowledgement: AcknowledgementSettings = field(default_factory=AcknowledgementSettings)
+    safeguarding: SafeguardingSettings = field(default_factory=SafeguardingSettings)
     source_file: Path | None = None
 
     @property
@@ -86,11 +122,15 @@ _KNOWN = {
     "imap": {"host", "port", "username", "password", "password_env", "ssl", "folder", "keyword", "timeout_seconds", "batch_size"},
     "smtp": {"host", "port", "username", "password", "password_env", "starttls", "ssl", "from_address", "from_name", "timeout_seconds"},
     "database": {"url"},
-    "service": {"poll_interval_seconds", "since", "data_dir"},
+    "service": {"poll_interval_seconds", "since", "data_dir", "mode", "own_addresses", "routes_file"},
     "maildir": {"path"},
-    "outbox": {"directory"},
+    "outbox": {"directory", "send_interval_seconds", "max_attempts", "retry_base_seconds", "sent_folder",
+               "stale_sending_minutes"},
+    "acknowledgement": {"enabled", "reply_within_working_days", "window_hours", "disabled_routes"},
+    "safeguarding": {"duty_address"},
     "classifier": {"model_dir"},
 }
+ROUTES = ("disagreement_resolution", "mediation", "tribunal", "other")
 
 
 def load_settings(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
@@ -121,12 +161,18 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
     svc = raw.get("service", {})
     data_dir = _path(svc.get("data_dir") or env.get(DATA_ENV) or DEFAULT_DATA_DIR, base)
     smtp_raw = raw.get("smtp")
+    mode = svc.get("mode", "live")
+    if mode not in ("live", "shadow"):
+        raise ConfigError(f'[service] mode must be "live" or "shadow", got {mode!r}')
     service = ServiceSettings(
         poll_interval_seconds=_int(svc, "service", "poll_interval_seconds", 60, minimum=1),
         since=_date(svc.get("since")),
         data_dir=data_dir,
         from_address=(smtp_raw or {}).get("from_address", ServiceSettings.from_address),
         from_name=(smtp_raw or {}).get("from_name", ServiceSettings.from_name),
+        mode=mode,
+        own_addresses=tuple(a.lower() for a in _strings(svc, "service", "own_addresses")),
+        routes_file=_path(svc["routes_file"], base) if svc.get("routes_file") else None,
     )
     db_url = raw.get("database", {}).get("url") or f"sqlite:///{data_dir / 'triage.db'}"
 
@@ -165,7 +211,27 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
         )
         if smtp.ssl and smtp.starttls:
             raise ConfigError("[smtp] ssl and starttls cannot both be true")
-    outbox_dir = _path(raw.get("outbox", {}).get("directory") or "outbox", data_dir)
+    o = raw.get("outbox", {})
+    outbox = OutboxSettings(
+        directory=_path(o.get("directory") or "outbox", data_dir),
+        send_interval_seconds=_int(o, "outbox", "send_interval_seconds", 30, minimum=1),
+        max_attempts=_int(o, "outbox", "max_attempts", 5, minimum=1),
+        retry_base_seconds=_int(o, "outbox", "retry_base_seconds", 60, minimum=1),
+        sent_folder=o.get("sent_folder", "Sent"),
+        stale_sending_minutes=_int(o, "outbox", "stale_sending_minutes", 10, minimum=1),
+    )
+    a = raw.get("acknowledgement", {})
+    disabled = _strings(a, "acknowledgement", "disabled_routes")
+    unknown_routes = set(disabled) - set(ROUTES)
+    if unknown_routes:
+        raise ConfigError(f"[acknowledgement] disabled_routes has unknown route(s): {', '.join(sorted(unknown_routes))}")
+    acknowledgement = AcknowledgementSettings(
+        enabled=_bool(a, "acknowledgement", "enabled", True),
+        reply_within_working_days=_int(a, "acknowledgement", "reply_within_working_days", 10, minimum=1),
+        window_hours=_int(a, "acknowledgement", "window_hours", 24, minimum=0),
+        disabled_routes=tuple(disabled),
+    )
+    safeguarding = SafeguardingSettings(duty_address=raw.get("safeguarding", {}).get("duty_address", ""))
 
     model_dir = raw.get("classifier", {}).get("model_dir")
     return Settings(
@@ -175,7 +241,9 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
         imap=imap,
         maildir=maildir,
         smtp=smtp,
-        outbox_dir=outbox_dir,
+        outbox=outbox,
+        acknowledgement=acknowledgement,
+        safeguarding=safeguarding,
         source_file=source_file,
     )
 
@@ -202,6 +270,13 @@ def _bool(section: Mapping[str, Any], name: str, key: str, default: bool) -> boo
     value = section.get(key, default)
     if not isinstance(value, bool):
         raise ConfigError(f"[{name}] {key} must be true or false, got {value!r}")
+    return value
+
+
+def _strings(section: Mapping[str, Any], name: str, key: str) -> list[str]:
+    value = section.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"[{name}] {key} must be a list of strings, got {value!r}")
     return value
 
 

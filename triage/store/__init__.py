@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..domain import Classification, DraftText, FetchedMail, OutboxKind, OutboxStatus, ParsedMessage, QueueEntry, Status
-from ..errors import NotFound
+from ..errors import InvalidAction, NotFound
 from .tables import (
     ClassificationRow,
     DraftRow,
@@ -29,7 +29,8 @@ from .tables import (
     OutboxRow,
 )
 
-__all__ = ["Store", "NewMessage", "OutgoingMail", "OutboxEntry", "dedupe_key", "now"]
+__all__ = ["Store", "NewMessage", "OutgoingMail", "OutboxEntry", "MessageOrigin", "DuplicateMessage", "dedupe_key",
+           "now"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 GENESIS_HASH = "0" * 64
@@ -53,6 +54,7 @@ class OutgoingMail:
     to_address: str
     subject: str
     raw: bytes
+    message_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,19 @@ class OutboxEntry:
     last_error: str
     created_at: dt.datetime
     sent_at: dt.datetime | None
+    next_attempt_at: dt.datetime
+    item_id: int | None
+    message_ref: int | None
+
+
+@dataclass(frozen=True)
+class MessageOrigin:
+    """Where a stored message came from, to mark it answered on the server."""
+
+    source: str
+    folder: str
+    uidvalidity: int
+    uid: int
 
 
 @dataclass(frozen=True)
@@ -80,7 +95,10 @@ class NewMessage:
     recorded_only: bool
     classification: Classification | None = None
     draft: DraftText | None = None
+    draft_meta: dict[str, Any] | None = None
+    flags: tuple[str, ...] = ()
     outgoing: tuple[OutgoingMail, ...] = ()
+    outbox_status: OutboxStatus = OutboxStatus.PENDING
     events: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
@@ -233,6 +251,7 @@ class Store:
             route=c.label,
             needs_review=needs_review,
             safeguarding=c.safeguarding,
+            flags=list(new.flags),
             created_at=now(),
             updated_at=now(),
         )
@@ -241,7 +260,7 @@ class Store:
         s.add(ClassificationRow(
             message_ref=message_ref, model_version=c.model_version, label=c.label, confidence=c.confidence,
             needs_review=c.needs_review, safeguarding=c.safeguarding, scores=dict(c.scores),
-            explanation={"terms": list(c.explanation)}, created_at=now(),
+            explanation={"terms": list(c.explanation), "safeguarding": list(c.safeguarding_reasons)}, created_at=now(),
         ))
         self._event(s, "classified", "system", message=message_ref, item=item.id, data={
             "model_version": c.model_version, "label": c.label, "confidence": round(c.confidence, 4),
@@ -249,21 +268,154 @@ class Store:
             "scores": {k: round(v, 4) for k, v in c.scores.items()}, "explanation": list(c.explanation),
         })
         s.add(DraftRow(item_ref=item.id, version=1, route=c.label, subject=new.draft.subject,
-                       body_text=new.draft.text, body_html=new.draft.html, author="system", created_at=now()))
-        self._event(s, "drafted", "system", message=message_ref, item=item.id, data={"route": c.label, "version": 1})
+                       body_text=new.draft.text, body_html=new.draft.html, author="system",
+                       meta=dict(new.draft_meta or {}), created_at=now()))
+        self._event(s, "drafted", "system", message=message_ref, item=item.id,
+                    data={"route": c.label, "version": 1, "flags": list(new.flags)})
         for mail in new.outgoing:
-            s.add(OutboxRow(kind=mail.kind.value, message_ref=message_ref, item_ref=item.id, to_address=mail.to_address,
-                            subject=mail.subject, raw=mail.raw, status=OutboxStatus.PENDING.value, attempts=0,
-                            next_attempt_at=now(), last_error="", created_at=now(), sent_at=None))
-            self._event(s, f"{mail.kind.value}_queued", "system", message=message_ref, item=item.id,
-                        data={"to": mail.to_address})
+            self._add_outbox(s, mail, message_ref, item.id, new.outbox_status)
         self._event(s, "queued", "system", message=message_ref, item=item.id,
                     data={"status": item.status, "reference": new.reference})
         return item.id
 
+    def _add_outbox(self, s: Session, mail: OutgoingMail, message_ref: int | None, item_ref: int | None,
+                    status: OutboxStatus) -> None:
+        s.add(OutboxRow(kind=mail.kind.value, message_ref=message_ref, item_ref=item_ref, to_address=mail.to_address,
+                        subject=mail.subject, raw=mail.raw, status=status.value, attempts=0, next_attempt_at=now(),
+                        last_error="", message_id_header=mail.message_id, created_at=now(), claimed_at=None,
+                        sent_at=None))
+        name = f"{mail.kind.value}_would_send" if status is OutboxStatus.WOULD_SEND else f"{mail.kind.value}_queued"
+        self._event(s, name, "system", message=message_ref, item=item_ref, data={"to": mail.to_address})
+
+    def acknowledged_since(self, address: str, since: dt.datetime) -> bool:
+        """Whether an acknowledgement to this address was queued (or would have been) since then."""
+        with self._session() as s:
+            return s.scalar(
+                select(OutboxRow.id).where(
+                    OutboxRow.kind == OutboxKind.ACKNOWLEDGEMENT.value,
+                    func.lower(OutboxRow.to_address) == address.lower(),
+                    OutboxRow.created_at >= since,
+                ).limit(1)
+            ) is not None
+
+    # -- the outbox --------------------------------------------------------------------------
+
+    def claim_due(self, at: dt.datetime, limit: int = 100) -> list[OutboxEntry]:
+        """Mark up to `limit` due rows as being sent, and return them (a row is claimed once)."""
+        with self._session() as s:
+            rows = list(s.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.status == OutboxStatus.PENDING.value, OutboxRow.next_attempt_at <= at)
+                .order_by(OutboxRow.kind != OutboxKind.ALERT.value, OutboxRow.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ))
+            for row in rows:
+                row.status, row.claimed_at, row.attempts = OutboxStatus.SENDING.value, at, row.attempts + 1
+            return [_outbox_entry(r) for r in rows]
+
+    def fail_stale_sends(self, older_than: dt.datetime) -> list[int]:
+        """Rows left 'sending' by a crash: the SMTP server may or may not have taken them, so they are
+        failed for a person to check (resending blindly could send twice)."""
+        with self._session() as s:
+            rows = list(s.scalars(select(OutboxRow).where(OutboxRow.status == OutboxStatus.SENDING.value,
+                                                          OutboxRow.claimed_at < older_than)))
+            for row in rows:
+                row.status = OutboxStatus.FAILED.value
+                row.last_error = ("interrupted while sending: it may or may not have been delivered; check the Sent "
+                                  "folder, then `ehc-triage outbox retry ID` to send it again")
+                self._event(s, "send_interrupted", "system", message=row.message_ref, item=row.item_ref,
+                            data={"outbox": row.id, "kind": row.kind})
+                self._set_item_after_send(s, row, ok=False)
+            return [r.id for r in rows]
+
+    def mark_sent(self, outbox_id: int, at: dt.datetime) -> None:
+        with self._session() as s:
+            row = s.get_one(OutboxRow, outbox_id)
+            row.status, row.sent_at, row.last_error = OutboxStatus.SENT.value, at, ""
+            self._event(s, f"{row.kind}_sent", "system", message=row.message_ref, item=row.item_ref,
+                        data={"outbox": row.id, "to": row.to_address, "attempts": row.attempts,
+                              "message_id": row.message_id_header})
+            self._set_item_after_send(s, row, ok=True)
+
+    def mark_unsent(self, outbox_id: int, error: str, retry_at: dt.datetime | None) -> None:
+        """A failed attempt: retry at `retry_at`, or fail for good when it is None."""
+        with self._session() as s:
+            row = s.get_one(OutboxRow, outbox_id)
+            row.last_error = error[:2000]
+            if retry_at is None:
+                row.status = OutboxStatus.FAILED.value
+                self._event(s, f"{row.kind}_failed", "system", message=row.message_ref, item=row.item_ref,
+                            data={"outbox": row.id, "attempts": row.attempts, "error": error[:500]})
+                self._set_item_after_send(s, row, ok=False)
+            else:
+                row.status, row.next_attempt_at = OutboxStatus.PENDING.value, retry_at
+                self._event(s, "send_retry_scheduled", "system", message=row.message_ref, item=row.item_ref,
+                            data={"outbox": row.id, "attempts": row.attempts, "retry_at": retry_at.isoformat(),
+                                  "error": error[:500]})
+
+    def retry_outbox(self, outbox_id: int, actor: str) -> None:
+        """Put a failed row back in the queue (a person decided to send it again)."""
+        with self._session() as s:
+            row = s.get(OutboxRow, outbox_id)
+            if row is None:
+                raise NotFound(f"no outbox row {outbox_id}")
+            if row.status != OutboxStatus.FAILED.value:
+                raise InvalidAction(f"outbox row {outbox_id} is {row.status}, not failed")
+            row.status, row.next_attempt_at, row.attempts = OutboxStatus.PENDING.value, now(), 0
+            self._event(s, "send_retry_requested", actor, message=row.message_ref, item=row.item_ref,
+                        data={"outbox": row.id})
+
+    def _set_item_after_send(self, s: Session, row: OutboxRow, ok: bool) -> None:
+        if row.kind != OutboxKind.REPLY.value or row.item_ref is None:
+            return
+        item = s.get_one(ItemRow, row.item_ref)
+        item.status, item.updated_at = (Status.SENT if ok else Status.FAILED).value, now()
+
+    def list_outbox(self, status: str | None = None) -> list[OutboxEntry]:
+        with self._session() as s:
+            query = select(OutboxRow).order_by(OutboxRow.id)
+            if status:
+                query = query.where(OutboxRow.status == status)
+            return [_outbox_entry(r) for r in s.scalars(query)]
+
+    def message_origin(self, message_ref: int) -> MessageOrigin:
+        with self._session() as s:
+            m = s.get_one(MessageRow, message_ref)
+            return MessageOrigin(m.source, m.folder, m.uidvalidity, m.uid)
+
+    # -- caseworker decisions ----------------------------------------------------------------
+
+    def item_raw(self, item_id: int) -> bytes:
+        """The original message's bytes, to thread a reply to it."""
+        with self._session() as s:
+            item = s.get(ItemRow, item_id)
+            if item is None:
+                raise NotFound(f"no queue item {item_id}")
+            return s.get_one(MessageRow, item.message_ref).raw
+
+    def approve(self, item_id: int, reply: OutgoingMail, actor: str, shadow: bool = False) -> None:
+        """Approve the current draft: record the decision and queue the reply, in one transaction."""
+        with self._session() as s:
+            item = s.get(ItemRow, item_id)
+            if item is None:
+                raise NotFound(f"no queue item {item_id}")
+            if item.status not in (Status.DRAFTED.value, Status.NEEDS_REVIEW.value):
+                raise InvalidAction(f"item {item_id} is {item.status}; only drafted or needs_review items can be approved")
+            draft = self._latest_draft(s, item_id)
+            item.status, item.updated_at = Status.APPROVED.value, now()
+            self._event(s, "approved", actor, message=item.message_ref, item=item.id,
+                        data={"route": item.route, "draft_version": draft.version, "to": reply.to_address})
+            self._add_outbox(s, reply, item.message_ref, item.id,
+                             OutboxStatus.WOULD_SEND if shadow else OutboxStatus.PENDING)
+
+    def _latest_draft(self, s: Session, item_id: int) -> DraftRow:
+        return s.scalars(select(DraftRow).where(DraftRow.item_ref == item_id)
+                         .order_by(DraftRow.version.desc()).limit(1)).one()
+
     # -- the queue ---------------------------------------------------------------------------
 
-    def list_queue(self, status: str | None = None) -> list[QueueEntry]:
+    def list_queue(self, status: str | None = None, item_id: int | None = None) -> list[QueueEntry]:
         """Queue items, safeguarding first, then needs-review, then oldest first."""
         with self._session() as s:
             latest = (
@@ -279,13 +431,22 @@ class Store:
             )
             if status:
                 query = query.where(ItemRow.status == status)
+            if item_id is not None:
+                query = query.where(ItemRow.id == item_id)
             return [_entry(*row) for row in s.execute(query)]
 
     def get_item(self, item_id: int) -> QueueEntry:
-        for entry in self.list_queue():
-            if entry.id == item_id:
-                return entry
-        raise NotFound(f"no queue item {item_id}")
+        found = self.list_queue(item_id=item_id)
+        if not found:
+            raise NotFound(f"no queue item {item_id}")
+        return found[0]
+
+    def current_draft(self, item_id: int) -> DraftText:
+        with self._session() as s:
+            if s.get(ItemRow, item_id) is None:
+                raise NotFound(f"no queue item {item_id}")
+            d = self._latest_draft(s, item_id)
+            return DraftText(d.subject, d.body_text, d.body_html)
 
     def count(self, what: str) -> int:
         table = {"messages": MessageRow, "items": ItemRow, "events": EventRow, "outbox": OutboxRow}[what]
@@ -326,6 +487,14 @@ class DuplicateMessage(Exception):
     """Raised by add_message when the same message is already stored."""
 
 
+def _outbox_entry(r: OutboxRow) -> OutboxEntry:
+    return OutboxEntry(
+        id=r.id, kind=r.kind, to_address=r.to_address, subject=r.subject, raw=r.raw, status=r.status,
+        attempts=r.attempts, last_error=r.last_error, created_at=r.created_at, sent_at=r.sent_at,
+        next_attempt_at=r.next_attempt_at, item_id=r.item_ref, message_ref=r.message_ref,
+    )
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -354,5 +523,5 @@ def _entry(item: ItemRow, msg: MessageRow, c: ClassificationRow, draft: DraftRow
         subject=msg.subject, received_at=msg.received_at, label=item.route, confidence=c.confidence,
         needs_review=item.needs_review, safeguarding=item.safeguarding, status=Status(item.status),
         draft_subject=draft.subject, draft_text=draft.body_text, parse_error=msg.parse_error,
-        draft_version=draft.version,
+        draft_version=draft.version, flags=tuple(item.flags or ()), reference=item.reference,
     )

@@ -115,6 +115,7 @@ class ItemRow(Base):
     needs_review: Mapped[bool] = mapped_column(Boolean)
     safeguarding: Mapped[bool] = mapped_column(Boolean, index=True)
     claimed_by: Mapped[str | None] = mapped_column(String(100))
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     due_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
@@ -137,6 +138,7 @@ class DraftRow(Base):
     body_text: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(100))
+    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime]
 
 
@@ -157,7 +159,9 @@ class OutboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime]
     last_error: Mapped[str] = mapped_column(Text, default="")
+    message_id_header: Mapped[str] = mapped_column(String(998), default="")
     created_at: Mapped[dt.datetime]
+    claimed_at: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None]
 
 

@@ -1,0 +1,194 @@
+"""send_due(): drain the outbox over SMTP (or into files), retry with backoff, mark what was sent.
+
+The only module that talks to SMTP. Each row is claimed before it is sent and marked after, so
+two senders never send the same row; a row left half-sent by a crash is failed for a person to
+check rather than sent again, because the SMTP server may already have taken it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Callable, Protocol
+
+from .settings import OutboxSettings, SmtpSettings
+from .store import OutboxEntry, Store, now
+
+log = logging.getLogger("triage.outbox")
+
+
+class TemporaryFailure(Exception):
+    """The server could not take the message now; try again later."""
+
+
+class PermanentFailure(Exception):
+    """The server refused the message for good (bad recipient, policy); retrying will not help."""
+
+
+class Transport(Protocol):
+    def __enter__(self) -> "Transport": ...
+    def __exit__(self, *exc: object) -> None: ...
+    def send(self, entry: OutboxEntry, from_address: str) -> None: ...
+
+
+class SmtpTransport:
+    """One SMTP connection for a batch: implicit TLS or STARTTLS, and login when a username is set."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self._smtp: smtplib.SMTP | None = None
+
+    def __enter__(self) -> "SmtpTransport":
+        s = self.settings
+        try:
+            if s.ssl:
+                self._smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_seconds,
+                                              context=ssl.create_default_context())
+            else:
+                self._smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
+                if s.starttls:
+                    self._smtp.starttls(context=ssl.create_default_context())
+            if s.username:
+                self._smtp.login(s.username, s.password)
+        except smtplib.SMTPAuthenticationError as exc:
+            self._close()
+            raise TemporaryFailure(f"SMTP login refused for {s.username!r}; check [smtp] username and password_env "
+                                   f"({exc.smtp_code})") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            self._close()
+            raise TemporaryFailure(f"cannot reach SMTP server {s.host}:{s.port}: {exc}") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+        self._close()
+
+    def _close(self) -> None:
+        if self._smtp is not None:
+            try:
+                self._smtp.close()
+            except OSError:
+                pass
+        self._smtp = None
+
+    def send(self, entry: OutboxEntry, from_address: str) -> None:
+        assert self._smtp is not None
+        message = message_from_bytes(entry.raw, policy=policy.SMTP)
+        try:
+            refused = self._smtp.send_message(message, from_addr=from_address, to_addrs=[entry.to_address])
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentFailure(f"recipient refused: {exc.recipients}") from None
+        except smtplib.SMTPResponseException as exc:
+            text = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+            if 400 <= exc.smtp_code < 500:
+                raise TemporaryFailure(f"{exc.smtp_code} {text}") from None
+            raise PermanentFailure(f"{exc.smtp_code} {text}") from None
+        except (OSError, smtplib.SMTPException) as exc:
+            raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from None
+        if refused:
+            raise PermanentFailure(f"recipient refused: {refused}")
+
+
+class FileTransport:
+    """Writes each message as an .eml file: the embedded demo's 'SMTP server'."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def __enter__(self) -> "FileTransport":
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def send(self, entry: OutboxEntry, from_address: str) -> None:
+        path = self.directory / f"{entry.id:06d}-{entry.kind}.eml"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(entry.raw)
+        tmp.replace(path)
+
+
+@dataclass(frozen=True)
+class SendReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    interrupted: int = 0
+    errors: tuple[str, ...] = field(default=())
+
+
+def send_due(
+    store: Store,
+    transport: Transport,
+    settings: OutboxSettings,
+    from_address: str,
+    after_sent: Callable[[OutboxEntry], None] | None = None,
+    clock: Callable[[], dt.datetime] = now,
+) -> SendReport:
+    """Send every outbox row that is due, once; the same function the scheduler's job calls."""
+    started = clock()
+    interrupted = store.fail_stale_sends(started - dt.timedelta(minutes=settings.stale_sending_minutes))
+    due = store.claim_due(started)
+    if not due:
+        return SendReport(interrupted=len(interrupted))
+    outcomes: dict[int, str] = {}
+    errors: list[str] = []
+    try:
+        with transport:
+            for entry in due:
+                outcomes[entry.id] = _send_one(store, transport, settings, from_address, entry, clock)
+                if outcomes[entry.id] == "sent" and after_sent is not None:
+                    _after(after_sent, entry)
+    except TemporaryFailure as exc:  # the server could not be reached at all: every claimed row waits
+        errors.append(str(exc))
+        log.warning("outbox: %s", exc)
+        for entry in due:
+            if entry.id not in outcomes:
+                outcomes[entry.id] = _unsent(store, settings, entry, str(exc), clock)
+    counts = [sum(o == kind for o in outcomes.values()) for kind in ("sent", "retry", "failed")]
+    log.info("outbox: %d sent, %d to retry, %d failed", *counts)
+    return SendReport(*counts, interrupted=len(interrupted), errors=tuple(errors))
+
+
+def _send_one(store: Store, transport: Transport, settings: OutboxSettings, from_address: str,
+              entry: OutboxEntry, clock: Callable[[], dt.datetime]) -> str:
+    try:
+        transport.send(entry, from_address)
+    except TemporaryFailure as exc:
+        return _unsent(store, settings, entry, str(exc), clock)
+    except PermanentFailure as exc:
+        store.mark_unsent(entry.id, str(exc), retry_at=None)
+        return "failed"
+    except (socket.timeout, OSError) as exc:
+        return _unsent(store, settings, entry, f"{type(exc).__name__}: {exc}", clock)
+    store.mark_sent(entry.id, clock())
+    return "sent"
+
+
+def _unsent(store: Store, settings: OutboxSettings, entry: OutboxEntry, error: str,
+            clock: Callable[[], dt.datetime]) -> str:
+    if entry.attempts >= settings.max_attempts:
+        store.mark_unsent(entry.id, f"gave up after {entry.attempts} attempts: {error}", retry_at=None)
+        return "failed"
+    delay = settings.retry_base_seconds * 2 ** (entry.attempts - 1)
+    store.mark_unsent(entry.id, error, retry_at=clock() + dt.timedelta(seconds=delay))
+    return "retry"
+
+
+def _after(after_sent: Callable[[OutboxEntry], None], entry: OutboxEntry) -> None:
+    """Follow-up work (a copy in Sent, \\Answered on the original) must never undo a send."""
+    try:
+        after_sent(entry)
+    except Exception:
+        log.exception("outbox row %d was sent, but the follow-up on the mail server failed", entry.id)
