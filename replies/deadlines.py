@@ -354,6 +354,8 @@ def _pick(text: str, sent: dt.date, cues: _Cues, what: str, lone_neutral: bool) 
             note = f", taken as the {what} because it is the only plain date in a message about a decision"
     if not wanted:
         return None
+    # An exact date beats a vague one ("in August", "last week") for the same letter.
+    wanted = [c for c in wanted if not c.approximate] or wanted
     best = min(wanted, key=lambda c: (c.date, c.start))
     dates = len({c.date for c in wanted})
     if dates > 1:

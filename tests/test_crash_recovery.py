@@ -37,8 +37,8 @@ def _poll_process(config: Path) -> subprocess.Popen:
 
 @pytest.mark.slow
 def test_sigkill_in_the_middle_of_a_batch_loses_and_duplicates_nothing(mailbox, imap_config, tmp_path):
-    mailbox.append(*[make_email(subject=f"message {n}", body=f"Please send me a copy of plan number {n}.")
-                     for n in range(TOTAL)])
+    mailbox.append(*[make_email(subject=f"message {n}", body=f"Please send me a copy of plan number {n}.",
+                                sender=f"Parent {n} <parent{n}@example.com>") for n in range(TOTAL)])
     db = tmp_path / "data" / "triage.db"
 
     process = _poll_process(imap_config)
@@ -58,8 +58,12 @@ def test_sigkill_in_the_middle_of_a_batch_loses_and_duplicates_nothing(mailbox, 
     with sqlite3.connect(db) as conn:
         subjects = [row[0] for row in conn.execute("SELECT subject FROM messages")]
         drafts = conn.execute("SELECT count(DISTINCT item_ref) FROM drafts").fetchone()[0]
+        acknowledgements = [row[0] for row in conn.execute(
+            "SELECT to_address FROM outbox WHERE kind = 'acknowledgement'")]
     assert sorted(subjects) == sorted(f"message {n}" for n in range(TOTAL))
     assert drafts == TOTAL
+    # Each acknowledgement was written in its message's transaction: one per message, none twice.
+    assert sorted(acknowledgements) == sorted(f"parent{n}@example.com" for n in range(TOTAL))
     assert all(b"$EHCTriaged" in flags for flags in mailbox.flags().values())
 
 

@@ -27,6 +27,9 @@ from replies.deadlines import (
 SENT = date(2026, 9, 17)  # a Thursday
 
 DECISION_DATES = [
+    # an exact date beats a vague one for the same letter
+    ("The final plan came with your letter dated 4 August 2026. We contacted Prime Resolution in August.",
+     date(2026, 10, 2), date(2026, 8, 4), False),
     # every format, with decision-letter words beside it
     ("Your letter dated 3rd Sept refused an assessment.", SENT, date(2026, 9, 3), False),
     ("I received the decision letter on 3 September.", SENT, date(2026, 9, 3), False),

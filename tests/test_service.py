@@ -64,7 +64,7 @@ def _items(db: Path) -> int:
 def test_run_polls_on_schedule_and_stops_cleanly_on_sigterm(tmp_path, model_dir):
     config = tmp_path / "settings.toml"
     config.write_text(f'[service]\npoll_interval_seconds = 1\ndata_dir = "{tmp_path / "data"}"\n'
-                      f'[maildir]\npath = "{tmp_path / "mail"}"\n')
+                      f'[maildir]\npath = "{tmp_path / "mail"}"\n[outbox]\nsend_interval_seconds = 1\n')
     from triage.service import install_demo_maildir
 
     install_demo_maildir(tmp_path / "mail")
@@ -84,3 +84,5 @@ def test_run_polls_on_schedule_and_stops_cleanly_on_sigterm(tmp_path, model_dir)
     assert "32 fetched, 32 queued" in stderr
     assert "0 fetched, 0 queued" in stderr
     assert stderr.strip().splitlines()[-1].endswith("service stopped cleanly")
+    # The send job ran too: without [smtp], acknowledgements are written as files.
+    assert len(list((tmp_path / "data" / "outbox").glob("*-acknowledgement.eml"))) >= 20
