@@ -136,7 +136,28 @@ def _triage(new: NewMessage, received: dt.datetime, triage: Triage) -> NewMessag
     """Classify, find deadlines, draft, and decide what to send at once."""
     parsed = new.parsed
     classification, events = _classify(parsed, triage.classifier)
-    route = classification.label
+    drafted = draft_for_route(parsed, classification.label, new.reference, received, triage.book)
+    outgoing, more_events = _outgoing(parsed, classification, new.reference, received, triage)
+    status = OutboxStatus.WOULD_SEND if triage.service.shadow else OutboxStatus.PENDING
+    return replace(new, classification=classification, draft=drafted.draft, flags=drafted.flags,
+                   draft_meta=drafted.meta, outgoing=outgoing, outbox_status=status, events=events + more_events)
+
+
+@dataclass(frozen=True)
+class RouteDraft:
+    """A draft for one route, with what a caseworker must check and what its deadlines rest on."""
+
+    draft: DraftText
+    flags: tuple[str, ...]
+    meta: dict
+
+
+def draft_for_route(parsed: ParsedMessage, route: str, reference: str, received: dt.datetime,
+                    book: RouteBook) -> RouteDraft:
+    """Find the decision-letter deadlines (mediation and tribunal) and render the route's draft.
+
+    Intake calls it for the classifier's route; a caseworker changing the route calls it again.
+    """
     sent_on = (parsed.date or received).date()
     decision = certificate = None
     deadlines = None
@@ -145,13 +166,8 @@ def _triage(new: NewMessage, received: dt.datetime, triage: Triage) -> NewMessag
         certificate = find_certificate_date(parsed.text, sent_on)
         deadlines = compute_deadlines(decision.date if decision else None,
                                       certificate.date if certificate else None, today=received.date())
-    draft = _draft(parsed, route, new.reference, received, triage.book, decision, deadlines)
-    flags = _flags(parsed, route, decision, deadlines, draft)
-    outgoing, more_events = _outgoing(parsed, classification, new.reference, received, triage)
-    status = OutboxStatus.WOULD_SEND if triage.service.shadow else OutboxStatus.PENDING
-    return replace(new, classification=classification, draft=draft, flags=flags,
-                   draft_meta=_draft_meta(decision, certificate, deadlines), outgoing=outgoing,
-                   outbox_status=status, events=events + more_events)
+    draft = _draft(parsed, route, reference, received, book, decision, deadlines)
+    return RouteDraft(draft, _flags(parsed, route, decision, deadlines, draft), _draft_meta(decision, certificate, deadlines))
 
 
 def _flags(parsed: ParsedMessage, route: str, decision: FoundDate | None, deadlines: Deadlines | None,
