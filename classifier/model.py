@@ -18,7 +18,7 @@ from .safeguarding import rule_hits
 from .text import Document, prepare_document
 
 DEFAULT_PARAMS: dict[str, Any] = {
-    "model": "logreg", "C": 10.0, "features": "words+chars", "word_ngrams": 2, "char_ngrams": [2, 5],
+    "model": "svm", "C": 0.5, "features": "words+chars", "word_ngrams": 2, "char_ngrams": [2, 5],
 }
 
 
@@ -143,4 +143,9 @@ class _Explainer:
             if self._word_mask[col] and value * coef[col] > 0
         ]
         contributions.sort(reverse=True)
-        return tuple(str(self._names[col]) for _, col in contributions[: self._how_many])
+        return tuple(_readable(str(self._names[col])) for _, col in contributions[: self._how_many])
+
+
+def _readable(term: str) -> str:
+    """'cue_certificate_held' -> '[certificate held]': cue tokens shown as what they stand for."""
+    return f"[{term.removeprefix('cue_').replace('_', ' ')}]" if term.startswith("cue_") else term

@@ -24,12 +24,12 @@ from .model import DEFAULT_PARAMS, build_route_pipeline
 from .training import _cv, choose_threshold
 
 CANDIDATES: list[dict[str, Any]] = [
-    {"model": "logreg", "C": 10.0, "features": "words+chars"},
-    {"model": "logreg", "C": 30.0, "features": "words+chars"},
-    {"model": "logreg", "C": 30.0, "features": "words+chars", "char_ngrams": [3, 5]},
+    {"model": "svm", "C": 0.3, "features": "words+chars"},
     {"model": "svm", "C": 0.5, "features": "words+chars"},
     {"model": "svm", "C": 1.0, "features": "words+chars"},
     {"model": "svm", "C": 0.5, "features": "words"},
+    {"model": "logreg", "C": 10.0, "features": "words+chars"},
+    {"model": "logreg", "C": 30.0, "features": "words+chars"},
     {"model": "nb", "C": 0.3, "features": "words"},
 ]
 

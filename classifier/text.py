@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from .cues import cue_tokens
 from html import unescape
 from html.parser import HTMLParser
 
@@ -127,11 +129,12 @@ def normalise(text: str) -> str:
 
 
 def prepare(subject: str, body: str, html: bool = False) -> str:
-    """The model's input for one email: subject plus the new text of the body."""
+    """The model's input for one email: subject plus the new text of the body, then its cue tokens."""
     if html:
         body = html_to_text(body)
     subject = re.sub(r"^\s*((re|fw|fwd|aw|tr)\s*(\[\d+\])?\s*:\s*)+", "", subject or "", flags=re.I)
-    return normalise(f"{subject}\n{strip_quoted(body or '')}")
+    text = normalise(f"{subject}\n{strip_quoted(body or '')}")
+    return " ".join([text, *cue_tokens(text)])
 
 
 @dataclass(frozen=True)

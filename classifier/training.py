@@ -129,7 +129,8 @@ def metrics(truth: Sequence[str], truth_sg: Sequence[bool], predictions: Sequenc
 def model_version(labels_file: Path, params: dict[str, Any]) -> str:
     """'m-' and a hash of the corpus, every setting of both pipelines, the code that prepares text and
     flags risk, and the scikit-learn version: any of them changing makes a new version."""
-    code = "".join((Path(__file__).parent / name).read_text() for name in ("text.py", "safeguarding.py", "model.py"))
+    code = "".join((Path(__file__).parent / name).read_text()
+                   for name in ("text.py", "cues.py", "safeguarding.py", "model.py"))
     settings = {
         "route": build_route_pipeline(params).get_params(deep=True),
         "safeguarding": build_safeguarding_pipeline().get_params(deep=True),

@@ -62,6 +62,7 @@ def test_new_text_excludes_quotes_and_signatures():
     outlook = "Thanks, that date works.\n\nFrom: EHC Team\nSent: 01 March 2026\nTo: me\n\nWe refused to assess."
     assert strip_quoted(outlook) == "Thanks, that date works."
     assert prepare("RE: Fwd:  Plan", "Hello   THERE") == "plan hello there"
+    assert prepare("", "We have the certificate and will appeal.").endswith("cue_appeal cue_certificate cue_certificate_held cue_appeal_intent")
 
 
 def test_a_model_file_that_does_not_match_its_card_is_refused(tmp_path, model_dir):

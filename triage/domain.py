@@ -17,6 +17,11 @@ class Status(str, Enum):
     REJECTED = "rejected"
     SENT = "sent"
     FAILED = "failed"
+    HANDLED_ELSEWHERE = "handled_elsewhere"  # a caseworker dealt with it outside this service
+
+
+# Items a caseworker can still act on (edit, change route, approve, reject, mark handled elsewhere).
+OPEN_STATUSES = (Status.NEEDS_REVIEW, Status.DRAFTED)
 
 
 class OutboxKind(str, Enum):

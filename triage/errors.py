@@ -27,3 +27,7 @@ class NotFound(TriageError):
 
 class InvalidAction(TriageError):
     """Raised when an action does not fit an item's state (approving a sent item, an unfilled placeholder)."""
+
+
+class Conflict(InvalidAction):
+    """Raised when an item changed since the form was loaded (someone else acted on it first)."""

@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -124,6 +125,10 @@ class ItemRow(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+# The queue's order: safeguarding first, then needs review, then the earliest reply-by date.
+Index("ix_items_queue_order", ItemRow.safeguarding.desc(), ItemRow.needs_review.desc(), ItemRow.due_at, ItemRow.id)
+
+
 class DraftRow(Base):
     """One version of the reply drafted for an item; edits add versions, never overwrite."""
 
@@ -179,3 +184,29 @@ class EventRow(Base):
     data: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class UserRow(Base):
+    """A person who signs in to the web app; disabled accounts are kept for the event log."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime]
+    disabled_at: Mapped[dt.datetime | None]
+
+
+class LoginFailureRow(Base):
+    """One failed sign-in, kept for the rate limit (per username and address) and pruned after the window."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_lookup", "username", "address", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[dt.datetime]
