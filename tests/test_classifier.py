@@ -85,3 +85,27 @@ def test_the_card_records_version_threshold_and_test_metrics(model_dir):
     assert 0 < card["threshold"] <= 1
     assert card["labels"] == ["disagreement_resolution", "mediation", "tribunal", "other"]
     assert card["test_metrics"]["n"] > 0
+
+
+def test_evaluate_reports_the_metrics_for_a_labels_file(tmp_path, model_dir):
+    (tmp_path / "a.txt").write_text("We have our mediation certificate and will appeal to the SEND tribunal.")
+    (tmp_path / "b.txt").write_text("Please could you send me a copy of Ruby's EHC plan? Thanks.")
+    (tmp_path / "labels.jsonl").write_text('{"file": "a.txt", "label": "tribunal", "safeguarding": false}\n'
+                                           '{"file": "b.txt", "label": "other", "safeguarding": false}\n')
+    result = CliRunner().invoke(cli, ["evaluate", str(tmp_path / "labels.jsonl"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["n"] == 2 and report["macro_f1"] == 1.0
+    assert report["per_label"]["tribunal"]["recall"] == 1.0
+    assert report["confusion"]["labels"] == ["disagreement_resolution", "mediation", "tribunal", "other"]
+    assert {"auto_coverage", "auto_accuracy", "safeguarding", "threshold", "model_version"} <= set(report)
+    table = CliRunner().invoke(cli, ["evaluate", str(tmp_path / "labels.jsonl")]).output
+    assert "macro-F1 1.000" in table and "confusion matrix" in table
+
+
+def test_evaluate_fails_naming_every_missing_file(tmp_path, model_dir):
+    (tmp_path / "labels.jsonl").write_text('{"file": "gone1.eml", "label": "other"}\n'
+                                           '{"file": "gone2.txt", "label": "tribunal"}\n')
+    result = CliRunner().invoke(cli, ["evaluate", str(tmp_path / "labels.jsonl")])
+    assert result.exit_code == 1
+    assert "2 file(s)" in result.output and "gone1.eml" in result.output and "gone2.txt" in result.output
