@@ -109,6 +109,33 @@ def strip_quoted(body: str) -> str:
     return text
 
 
+_FORWARD_NOTE = re.compile(r"\b(forward\w*|fwd|see (the )?(email |message )?below|(email|message|note) (is )?below|below (from|is)"
+                           r"|constituent|on (her|his|their) behalf|passing (this|it) on)\b", re.I)
+_FORWARD_SUBJECT = re.compile(r"^\s*((re|aw)\s*:\s*)*(fw|fwd|tr)\s*:", re.I)
+
+
+def new_text(subject: str, body: str) -> str:
+    """The words a message asks us to act on: the new text, plus the forwarded message when the new
+    text only passes it on (an MP's caseworker forwarding a constituent, a school forwarding a parent)."""
+    own = strip_quoted(body)
+    if not (_FORWARD_SUBJECT.match(subject or "") or _FORWARD_NOTE.search(own)):
+        return own
+    lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    start = next((i for i in range(len(lines)) if _starts_quote(lines, i)), None)
+    if start is None:
+        return own
+    forwarded = "\n".join(re.sub(r"^\s*>\s?", "", line) for line in lines[start + 1:])
+    return f"{own}\n{strip_quoted(_drop_header_block(forwarded))}"
+
+
+def _drop_header_block(text: str) -> str:
+    """Drop the From:/Sent:/To:/Subject: lines that open a forwarded message."""
+    lines = text.split("\n")
+    while lines and (not lines[0].strip() or re.match(r"^\s*(from|sent|date|to|cc|subject)\s*:", lines[0], re.I)):
+        lines.pop(0)
+    return "\n".join(lines)
+
+
 def _starts_quote(lines: list[str], index: int) -> bool:
     line = lines[index]
     for pattern in _QUOTE_HEADERS:
@@ -133,7 +160,7 @@ def prepare(subject: str, body: str, html: bool = False) -> str:
     if html:
         body = html_to_text(body)
     subject = re.sub(r"^\s*((re|fw|fwd|aw|tr)\s*(\[\d+\])?\s*:\s*)+", "", subject or "", flags=re.I)
-    text = normalise(f"{subject}\n{strip_quoted(body or '')}")
+    text = normalise(f"{subject}\n{new_text(subject, body or '')}")
     return " ".join([text, *cue_tokens(text)])
 
 

@@ -109,3 +109,13 @@ def test_evaluate_fails_naming_every_missing_file(tmp_path, model_dir):
     result = CliRunner().invoke(cli, ["evaluate", str(tmp_path / "labels.jsonl")])
     assert result.exit_code == 1
     assert "2 file(s)" in result.output and "gone1.eml" in result.output and "gone2.txt" in result.output
+
+
+def test_a_forward_that_only_passes_a_message_on_keeps_the_forwarded_words():
+    body = ("Please see my constituent's email below and reply to her directly.\n\nTom, casework manager\n\n"
+            "---------- Forwarded message ---------\nFrom: Jade <jade@example.com>\nDate: 2 Mar 2026\n"
+            "Subject: help\n\nI have the mediation certificate now and want to appeal.\n")
+    text = prepare("Fwd: help", body)
+    assert "want to appeal" in text and "cue_certificate_held" in text
+    reply = "Thanks, that date works.\n\nOn 1 Mar 2026, EHC Team wrote:\n> You may appeal to the tribunal.\n"
+    assert "appeal" not in prepare("Re: review", reply)
