@@ -24,6 +24,19 @@ class Status(str, Enum):
 OPEN_STATUSES = (Status.NEEDS_REVIEW, Status.DRAFTED)
 
 
+class Role(str, Enum):
+    """What a web app user may do: caseworkers work the queue, supervisors also see the supervisor pages,
+    admins also manage accounts."""
+
+    CASEWORKER = "caseworker"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+    def at_least(self, other: "Role") -> bool:
+        order = (Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN)
+        return order.index(self) >= order.index(other)
+
+
 class OutboxKind(str, Enum):
     ACKNOWLEDGEMENT = "acknowledgement"
     REPLY = "reply"

@@ -50,7 +50,8 @@ def _parse(raw: bytes) -> ParsedMessage:
 
     from_name, from_address = _first_address(_header(msg, "from"))
     reply_to = _first_address(_header(msg, "reply-to"))[1]
-    text_parts, html_parts, attachments, delivery_report = _walk(msg)
+    text_parts, html_parts, parts, delivery_report = _walk(msg)
+    attachments = [a for a, _ in parts]
     text = "\n\n".join(p for p in text_parts if p.strip())
     html = "\n".join(html_parts)
     if not text.strip() and html:
@@ -135,10 +136,19 @@ def _is_robot(address: str) -> bool:
     return bool(address) and bool(_ROBOT_LOCALPARTS.match(address.split("@", 1)[0]))
 
 
-def _walk(msg: Message) -> tuple[list[str], list[str], list[Attachment], bool]:
+def attachment_payloads(raw: bytes) -> list[tuple[Attachment, bytes]]:
+    """The message's attachments with their decoded bytes, in the order of ParsedMessage.attachments."""
+    try:
+        msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+        return _walk(msg)[2]
+    except Exception:
+        return []
+
+
+def _walk(msg: Message) -> tuple[list[str], list[str], list[tuple[Attachment, bytes]], bool]:
     texts: list[str] = []
     htmls: list[str] = []
-    attachments: list[Attachment] = []
+    attachments: list[tuple[Attachment, bytes]] = []
     delivery_report = False
     for part in msg.walk():
         ctype = part.get_content_type()
@@ -153,7 +163,7 @@ def _walk(msg: Message) -> tuple[list[str], list[str], list[Attachment], bool]:
             if part is msg and ctype.startswith("text/"):
                 pass  # a single-part message whose only part is its text
             else:
-                attachments.append(Attachment(filename or "(unnamed)", ctype, len(payload)))
+                attachments.append((Attachment(filename or "(unnamed)", ctype, len(payload)), payload))
                 continue
         decoded = _decode(payload, part.get_content_charset())
         if ctype == "text/html":

@@ -139,8 +139,16 @@ def _triage(new: NewMessage, received: dt.datetime, triage: Triage) -> NewMessag
     drafted = draft_for_route(parsed, classification.label, new.reference, received, triage.book)
     outgoing, more_events = _outgoing(parsed, classification, new.reference, received, triage)
     status = OutboxStatus.WOULD_SEND if triage.service.shadow else OutboxStatus.PENDING
+    due = reply_due(max(received, triage.clock()), triage.acknowledgement.reply_within_working_days)
     return replace(new, classification=classification, draft=drafted.draft, flags=drafted.flags,
-                   draft_meta=drafted.meta, outgoing=outgoing, outbox_status=status, events=events + more_events)
+                   draft_meta=drafted.meta, due_at=due, outgoing=outgoing, outbox_status=status,
+                   events=events + more_events)
+
+
+def reply_due(received: dt.datetime, working_days: int) -> dt.datetime:
+    """The reply-by date an acknowledgement promises (midnight UTC of that day), the queue's due date."""
+    day = add_working_days(received.date(), working_days)
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from replies import DEFAULT_ROUTES_FILE, PLACEHOLDER, Draft, RouteBook, load_rou
 
 from .composing import compose
 from .domain import OutboxKind
-from .errors import InvalidAction
+from .errors import Conflict, InvalidAction
 from .intake import MailSource, open_source, record_reply
 from .outbox import FileTransport, SendReport, SmtpTransport, Transport, send_due
 from .parsing import parse_message
-from .pipeline import Triage
-from .settings import DEMO_MAILDIR, Settings
+from .pipeline import Triage, draft_for_route
+from .settings import DEMO_MAILDIR, ROUTES, Settings
 from .store import OutboxEntry, Store
 
 
@@ -80,9 +80,18 @@ def _after_sent(settings: Settings, store: Store) -> Callable[[OutboxEntry], Non
     return after
 
 
-def approve_item(settings: Settings, store: Store, item_id: int, actor: str) -> None:
-    """Approve an item's current draft: the reply goes to the outbox, threaded to the original."""
-    draft = store.current_draft(item_id)
+def approve_item(settings: Settings, store: Store, item_id: int, actor: str,
+                 expected_version: int | None = None, draft_version: int | None = None) -> None:
+    """Approve an item's current draft: the reply goes to the outbox, threaded to the original.
+
+    Nothing is sent here: the send job (or `outbox send`) does the SMTP work. With `expected_version`
+    (the web form's item version) or `draft_version` (the draft the caseworker saw or saved), a change
+    made by someone else in the meantime is refused as Conflict.
+    """
+    draft = store.latest_draft(item_id)
+    if draft_version is not None and draft.version != draft_version:
+        raise Conflict(f"item {item_id}'s draft was changed by someone else (now version {draft.version}, by "
+                       f"{draft.author}) after you opened it")
     if PLACEHOLDER in draft.text:
         line = next(l for l in draft.text.splitlines() if PLACEHOLDER in l).strip()
         raise InvalidAction(f"item {item_id} cannot be approved: its draft still has a placeholder for the council "
@@ -94,4 +103,17 @@ def approve_item(settings: Settings, store: Store, item_id: int, actor: str) -> 
         raise InvalidAction(f"item {item_id} cannot be approved: the message has no sender address to reply to")
     reply = compose(OutboxKind.REPLY, Draft(draft.subject, draft.text, draft.html), address, original.from_name,
                     settings.service.from_address, settings.service.from_name, reply_to=original)
-    store.approve(item_id, reply, actor, shadow=settings.service.shadow)
+    store.approve(item_id, reply, actor, shadow=settings.service.shadow, expected_version=expected_version,
+                  draft_version=draft.version)
+
+
+def change_route(store: Store, book: RouteBook, item_id: int, route: str, actor: str,
+                 expected_version: int | None = None) -> int:
+    """Give an item another route: its draft is rendered again from that route's template (earlier
+    versions are kept); returns the new draft's version."""
+    if route not in ROUTES:
+        raise InvalidAction(f"unknown route {route!r}; choose one of {', '.join(ROUTES)}")
+    detail = store.item_detail(item_id)
+    parsed = parse_message(store.item_raw(item_id))
+    drafted = draft_for_route(parsed, route, detail.reference, detail.message.received_at, book)
+    return store.change_route(item_id, route, drafted.draft, drafted.meta, drafted.flags, actor, expected_version)

@@ -18,7 +18,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..domain import Classification, DraftText, FetchedMail, OutboxKind, OutboxStatus, ParsedMessage, QueueEntry, Status
-from ..errors import InvalidAction, NotFound
+from ..errors import Conflict, InvalidAction, NotFound
+from .accounts import AccountsMixin
+from .records import (
+    ClassificationView,
+    DraftVersion,
+    ItemDetail,
+    MessageView,
+    QueuePage,
+    QueueQuery,
+    QueueRow,
+    User,
+)
+from .review import ReviewMixin
 from .tables import (
     ClassificationRow,
     DraftRow,
@@ -30,7 +42,8 @@ from .tables import (
 )
 
 __all__ = ["Store", "NewMessage", "OutgoingMail", "OutboxEntry", "MessageOrigin", "DuplicateMessage", "dedupe_key",
-           "now"]
+           "now", "QueueQuery", "QueuePage", "QueueRow", "ItemDetail", "MessageView", "ClassificationView",
+           "DraftVersion", "User"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 GENESIS_HASH = "0" * 64
@@ -97,13 +110,14 @@ class NewMessage:
     draft: DraftText | None = None
     draft_meta: dict[str, Any] | None = None
     flags: tuple[str, ...] = ()
+    due_at: dt.datetime | None = None  # the reply-by date promised (or that would have been)
     outgoing: tuple[OutgoingMail, ...] = ()
     outbox_status: OutboxStatus = OutboxStatus.PENDING
     events: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
-class Store:
-    """The service's database: messages, classifications, queue items, drafts, outbox and event log."""
+class Store(ReviewMixin, AccountsMixin):
+    """The service's database: messages, classifications, queue items, drafts, outbox, event log and users."""
 
     def __init__(self, url: str) -> None:
         if url.startswith("sqlite:///"):
@@ -192,53 +206,61 @@ class Store:
         Returns the queue item's id, or None when the message was only recorded. Raises
         DuplicateMessage when the same message (Message-ID and content) is already stored.
         """
-        f, p = new.fetched, new.parsed
         try:
             with self._session() as s:
-                msg = MessageRow(
-                    dedupe_key=new.key,
-                    source=f.source,
-                    folder=f.folder,
-                    uidvalidity=f.uidvalidity,
-                    uid=f.uid,
-                    message_id=p.message_id[:998],
-                    content_sha256=hashlib.sha256(f.raw).hexdigest(),
-                    raw=f.raw,
-                    from_name=p.from_name[:300],
-                    from_address=p.from_address[:320],
-                    subject=p.subject,
-                    sent_at=p.date,
-                    received_at=f.internal_date or now(),
-                    body_text=p.text,
-                    body_html=p.html,
-                    headers=_headers_json(p),
-                    is_automatic=p.auto.is_automatic,
-                    parse_error=p.error,
-                    recorded_only=new.recorded_only,
-                )
-                s.add(msg)
-                s.flush()
-                self._event(s, "received", "system", message=msg.id,
-                            data={"source": f.source, "folder": f.folder, "uid": f.uid, "message_id": p.message_id})
-                if p.error:
-                    self._event(s, "parse_failed", "system", message=msg.id, data={"error": p.error})
-                else:
-                    self._event(s, "parsed", "system", message=msg.id,
-                                data={"automatic": p.auto.is_automatic, "defects": list(p.defects),
-                                      "attachments": len(p.attachments)})
-                item_id = None
-                if new.recorded_only:
-                    self._event(s, "recorded_only", "system", message=msg.id, data={"reason": "older than [service] since"})
-                else:
-                    item_id = self._queue(s, msg.id, new)
-                for name, data in new.events:
-                    self._event(s, name, "system", message=msg.id, item=item_id, data=data)
-                self._advance(s, f.source, f.folder, f.uidvalidity, f.uid)
-                return item_id
+                return self._add(s, new)
         except IntegrityError as exc:
             if self.knows(new.key):
                 raise DuplicateMessage(new.key) from None
             raise exc
+
+    def add_messages(self, news: list[NewMessage]) -> list[int | None]:
+        """Store many messages in one transaction (bulk loading, benchmarks); all or none."""
+        with self._session() as s:
+            return [self._add(s, new) for new in news]
+
+    def _add(self, s: Session, new: NewMessage) -> int | None:
+        f, p = new.fetched, new.parsed
+        msg = MessageRow(
+            dedupe_key=new.key,
+            source=f.source,
+            folder=f.folder,
+            uidvalidity=f.uidvalidity,
+            uid=f.uid,
+            message_id=p.message_id[:998],
+            content_sha256=hashlib.sha256(f.raw).hexdigest(),
+            raw=f.raw,
+            from_name=p.from_name[:300],
+            from_address=p.from_address[:320],
+            subject=p.subject,
+            sent_at=p.date,
+            received_at=f.internal_date or now(),
+            body_text=p.text,
+            body_html=p.html,
+            headers=_headers_json(p),
+            is_automatic=p.auto.is_automatic,
+            parse_error=p.error,
+            recorded_only=new.recorded_only,
+        )
+        s.add(msg)
+        s.flush()
+        self._event(s, "received", "system", message=msg.id,
+                    data={"source": f.source, "folder": f.folder, "uid": f.uid, "message_id": p.message_id})
+        if p.error:
+            self._event(s, "parse_failed", "system", message=msg.id, data={"error": p.error})
+        else:
+            self._event(s, "parsed", "system", message=msg.id,
+                        data={"automatic": p.auto.is_automatic, "defects": list(p.defects),
+                              "attachments": len(p.attachments)})
+        item_id = None
+        if new.recorded_only:
+            self._event(s, "recorded_only", "system", message=msg.id, data={"reason": "older than [service] since"})
+        else:
+            item_id = self._queue(s, msg.id, new)
+        for name, data in new.events:
+            self._event(s, name, "system", message=msg.id, item=item_id, data=data)
+        self._advance(s, f.source, f.folder, f.uidvalidity, f.uid)
+        return item_id
 
     def _queue(self, s: Session, message_ref: int, new: NewMessage) -> int:
         c = new.classification
@@ -252,6 +274,7 @@ class Store:
             needs_review=needs_review,
             safeguarding=c.safeguarding,
             flags=list(new.flags),
+            due_at=new.due_at,
             created_at=now(),
             updated_at=now(),
         )
@@ -394,15 +417,24 @@ class Store:
                 raise NotFound(f"no queue item {item_id}")
             return s.get_one(MessageRow, item.message_ref).raw
 
-    def approve(self, item_id: int, reply: OutgoingMail, actor: str, shadow: bool = False) -> None:
-        """Approve the current draft: record the decision and queue the reply, in one transaction."""
+    def approve(self, item_id: int, reply: OutgoingMail, actor: str, shadow: bool = False,
+                expected_version: int | None = None, draft_version: int | None = None) -> None:
+        """Approve the current draft: record the decision and queue the reply, in one transaction.
+
+        With `expected_version`, refuse (Conflict) when the item changed since the caseworker's form was
+        built; with `draft_version`, when the draft is no longer the one the reply was composed from.
+        """
         with self._session() as s:
             item = s.get(ItemRow, item_id)
             if item is None:
                 raise NotFound(f"no queue item {item_id}")
+            self.check_version(s, item, expected_version)
             if item.status not in (Status.DRAFTED.value, Status.NEEDS_REVIEW.value):
                 raise InvalidAction(f"item {item_id} is {item.status}; only drafted or needs_review items can be approved")
             draft = self._latest_draft(s, item_id)
+            if draft_version is not None and draft.version != draft_version:
+                raise Conflict(f"item {item_id}'s draft changed while it was being approved; check it and "
+                               f"approve again")
             item.status, item.updated_at = Status.APPROVED.value, now()
             self._event(s, "approved", actor, message=item.message_ref, item=item.id,
                         data={"route": item.route, "draft_version": draft.version, "to": reply.to_address})

@@ -115,7 +115,7 @@ class ItemRow(Base):
     route: Mapped[str] = mapped_column(String(40), index=True)
     needs_review: Mapped[bool] = mapped_column(Boolean)
     safeguarding: Mapped[bool] = mapped_column(Boolean, index=True)
-    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_by: Mapped[str | None] = mapped_column(String(100), index=True)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     due_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
