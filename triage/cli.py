@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any, Iterable
@@ -14,7 +15,7 @@ import classifier
 from replies import FactsError
 from classifier.corpus import load_corpus, read_document
 
-from .domain import OutboxStatus, QueueEntry, Status
+from .domain import OutboxStatus, QueueEntry, Role, Status
 from .errors import TriageError
 from .pipeline import poll_once
 from .service import approve_item, build_triage, mail_source, open_store, route_book, send_outbox
@@ -66,10 +67,141 @@ def run(obj: _Context) -> None:
         triage = build_triage(settings, store)
     except (TriageError, classifier.ClassifierError) as exc:
         raise _fail(exc) from None
+    server = None
+    if settings.web is not None:  # a [web] section: serve the caseworkers' app beside the jobs
+        from .web import create_app
+
+        server = _web_server(create_app(settings, store), settings.web.host, settings.web.port, settings.web.threads)
     run_forever({
         "poll": (lambda: poll_once(mail_source(settings), triage), settings.service.poll_interval_seconds),
         "send": (lambda: send_outbox(settings, store), settings.outbox.send_interval_seconds),
-    })
+    }, web=server)
+
+
+def _web_server(app: Any, host: str, port: int, threads: int) -> Any:
+    from .web.serve import WebServer
+
+    try:
+        return WebServer(app, host, port, threads)
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default: [web] host, else 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default: [web] port, else 8000).")
+@click.pass_obj
+def web(obj: _Context, host: str | None, port: int | None) -> None:
+    """Serve the caseworkers' web app (waitress) until stopped; the scheduler is `run`."""
+    from .settings import WebSettings
+    from .web import create_app
+
+    try:
+        settings = obj.settings
+        conf = settings.web or WebSettings()
+        app = create_app(settings, open_store(settings))
+    except TriageError as exc:
+        raise _fail(exc) from None
+    server = _web_server(app, host or conf.host, conf.port if port is None else port, conf.threads)
+    click.echo(f"Serving the web app on {server.url} (Ctrl-C to stop)", err=True)
+    _serve_until_stopped(server)
+
+
+def _serve_until_stopped(server: Any) -> None:
+    import signal
+    import threading
+
+    def stop(signum: int, _frame: object) -> None:
+        log.info("received %s: stopping the web app", signal.Signals(signum).name)
+        threading.Thread(target=server.close, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    server.run()
+    log.info("web app stopped")
+
+
+@cli.group()
+def users() -> None:
+    """Web app accounts: caseworkers, supervisors and admins."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@click.option("--as", "actor", default="cli", show_default=True, help="Who is adding the account, for the event log.")
+@click.pass_obj
+def users_add(obj: _Context, name: str, role: str, password_stdin: bool, actor: str) -> None:
+    """Add an account; the password is asked for (twice), or read from stdin with --password-stdin."""
+    from .web.passwords import hash_password
+
+    if not _USERNAME.fullmatch(name):
+        raise click.ClickException("a username is 1 to 100 letters, digits, dots, hyphens, underscores or @")
+    password = _read_password(password_stdin)
+    try:
+        open_store(obj.settings).add_user(name, hash_password(password), Role(role), actor)
+    except TriageError as exc:
+        raise _fail(exc) from None
+    click.echo(f"user {name} added as {role}")
+
+
+@users.command("list")
+@click.pass_obj
+def users_list(obj: _Context) -> None:
+    """List accounts with their role and whether they can sign in."""
+    try:
+        accounts = open_store(obj.settings).list_users()
+    except TriageError as exc:
+        raise _fail(exc) from None
+    rows = [("USERNAME", "ROLE", "STATUS", "CREATED")]
+    for u in accounts:
+        rows.append((u.username, u.role.value, "active" if u.active else f"disabled {u.disabled_at:%Y-%m-%d}",
+                     f"{u.created_at:%Y-%m-%d %H:%M}"))
+    click.echo(_table(rows))
+
+
+@users.command("disable")
+@click.argument("name")
+@click.option("--as", "actor", default="cli", show_default=True,
+              help="Who is disabling the account, for the event log.")
+@click.pass_obj
+def users_disable(obj: _Context, name: str, actor: str) -> None:
+    """Stop an account signing in; its open sessions end at their next request. The account is kept."""
+    try:
+        open_store(obj.settings).disable_user(name, actor)
+    except TriageError as exc:
+        raise _fail(exc) from None
+    click.echo(f"user {name} disabled")
+
+
+@users.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from the first line of standard input.")
+@click.option("--as", "actor", default="cli", show_default=True, help="Who is changing it, for the event log.")
+@click.pass_obj
+def users_password(obj: _Context, name: str, password_stdin: bool, actor: str) -> None:
+    """Set a new password for an account."""
+    from .web.passwords import hash_password
+
+    password = _read_password(password_stdin)
+    try:
+        open_store(obj.settings).set_password(name, hash_password(password), actor)
+    except TriageError as exc:
+        raise _fail(exc) from None
+    click.echo(f"password for {name} changed")
+
+
+_USERNAME = re.compile(r"[A-Za-z0-9._@-]{1,100}")
+
+
+def _read_password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise click.ClickException("no password on standard input")
+        return password
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 @cli.command()
@@ -332,9 +464,11 @@ def _ratio(value: float | None) -> str:
 
 
 @cli.command()
+@click.option("--serve", is_flag=True, help="Then serve the web app on the demo data, with a demo login.")
+@click.option("--port", type=int, default=8000, show_default=True, help="Port for --serve (on 127.0.0.1).")
 @click.pass_obj
-def demo(obj: _Context) -> None:
-    """Run one poll on the bundled sample mailbox and show what the service did."""
+def demo(obj: _Context, serve: bool, port: int) -> None:
+    """Run one poll on the bundled sample mailbox and show what the service did (--serve: then open the web app)."""
     try:
         settings = obj.settings
         store = open_store(settings)
@@ -349,7 +483,31 @@ def demo(obj: _Context) -> None:
     click.echo(f"\nDatabase:        {settings.database_url}")
     click.echo(f"Mailbox:         {settings.maildir or settings.source_name}")
     click.echo(f"Outgoing mail:   {settings.outbox.directory} (.eml files instead of SMTP)")
-    click.echo("Next: `.venv/bin/ehc-triage queue list --format jsonl` shows the drafts.")
+    if not serve:
+        click.echo("Next: `.venv/bin/ehc-triage queue list --format jsonl` shows the drafts.")
+        return
+    _serve_demo(settings, store, port)
+
+
+def _serve_demo(settings: Settings, store: Any, port: int) -> None:
+    """The web app on loopback over plain HTTP, with a `demo` supervisor account and a new password each run."""
+    import secrets
+
+    from .settings import WebSettings
+    from .web import create_app
+    from .web.passwords import hash_password
+
+    password = secrets.token_urlsafe(12)
+    if store.get_user("demo") is None:
+        store.add_user("demo", hash_password(password), Role.SUPERVISOR, "demo")
+    else:
+        store.set_password("demo", hash_password(password), "demo")
+    # Plain HTTP on this machine only, so the cookie cannot be marked Secure.
+    web = WebSettings(host="127.0.0.1", port=port, secure_cookies=False)
+    server = _web_server(create_app(settings, store, web), web.host, web.port, web.threads)
+    click.echo(f"\nWeb app:         {server.url}")
+    click.echo(f"Demo login:      demo / {password}   (Ctrl-C to stop)")
+    _serve_until_stopped(server)
 
 
 def main() -> None:

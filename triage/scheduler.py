@@ -1,4 +1,4 @@
-"""APScheduler wiring of poll_once; signals. Nothing else lives here."""
+"""APScheduler wiring of poll_once and send_due, the web server's thread beside them; signals. Nothing else."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 import signal
 import threading
-from typing import Callable
+from typing import Callable, Protocol
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -15,9 +15,16 @@ from .errors import TriageError
 log = logging.getLogger("triage.scheduler")
 
 
-def run_forever(jobs: dict[str, tuple[Callable[[], object], int]]) -> None:
+class Server(Protocol):
+    """A server to run in a thread beside the jobs (the web app): run() blocks until close()."""
+
+    def run(self) -> None: ...
+    def close(self) -> None: ...
+
+
+def run_forever(jobs: dict[str, tuple[Callable[[], object], int]], web: Server | None = None) -> None:
     """Run each job (name -> (function, interval in seconds)) now and then every interval, never two
-    runs of one job at once, until SIGTERM or SIGINT."""
+    runs of one job at once, until SIGTERM or SIGINT; with `web`, serve it in a thread meanwhile."""
     scheduler = BlockingScheduler(timezone="UTC")
     for name, (function, interval) in jobs.items():
         scheduler.add_job(_guarded(name, function, interval), "interval", seconds=interval, id=name,
@@ -30,7 +37,16 @@ def run_forever(jobs: dict[str, tuple[Callable[[], object], int]]) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("service started: %s", ", ".join(f"{n} every {i}s" for n, (_, i) in jobs.items()))
-    scheduler.start()
+    thread = None
+    if web is not None:
+        thread = threading.Thread(target=web.run, name="web", daemon=True)
+        thread.start()
+    try:
+        scheduler.start()
+    finally:
+        if web is not None and thread is not None:
+            web.close()
+            thread.join(timeout=10)
     log.info("service stopped cleanly")
 
 

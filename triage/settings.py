@@ -90,6 +90,22 @@ class SafeguardingSettings:
 
 
 @dataclass(frozen=True)
+class WebSettings:
+    """The caseworkers' web app: where it listens, its sessions and sign-in limits."""
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str = field(default="", repr=False)  # empty: generated once, kept in the data directory
+    session_minutes: int = 60
+    secure_cookies: bool = True
+    threads: int = 8
+    page_size: int = 50
+    login_attempts: int = 5
+    login_window_minutes: int = 15
+    proxy_count: int = 0
+
+
+@dataclass(frozen=True)
 class ClassifierSettings:
     model_dir: Path | None = None  # None: the model built beside the classifier package
 
@@ -105,6 +121,7 @@ class Settings:
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
     acknowledgement: AcknowledgementSettings = field(default_factory=AcknowledgementSettings)
     safeguarding: SafeguardingSettings = field(default_factory=SafeguardingSettings)
+    web: WebSettings | None = None  # None: no [web] section, so `run` serves no web app
     source_file: Path | None = None
 
     @property
@@ -129,6 +146,8 @@ _KNOWN = {
     "acknowledgement": {"enabled", "reply_within_working_days", "window_hours", "disabled_routes"},
     "safeguarding": {"duty_address"},
     "classifier": {"model_dir"},
+    "web": {"host", "port", "secret_key_env", "session_minutes", "secure_cookies", "threads", "page_size",
+            "login_attempts", "login_window_minutes", "proxy_count"},
 }
 ROUTES = ("disagreement_resolution", "mediation", "tribunal", "other")
 
@@ -234,6 +253,7 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
     safeguarding = SafeguardingSettings(duty_address=raw.get("safeguarding", {}).get("duty_address", ""))
 
     model_dir = raw.get("classifier", {}).get("model_dir")
+    web = _web(raw["web"], env) if "web" in raw else None
     return Settings(
         service=service,
         database_url=db_url,
@@ -244,7 +264,34 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
         outbox=outbox,
         acknowledgement=acknowledgement,
         safeguarding=safeguarding,
+        web=web,
         source_file=source_file,
+    )
+
+
+def _web(w: Mapping[str, Any], env: Mapping[str, str]) -> WebSettings:
+    secret = ""
+    var = w.get("secret_key_env")
+    if var:
+        if not env.get(var):
+            raise ConfigError(f"[web] secret_key_env names {var}, which is not set in the environment")
+        secret = env[var]
+        if len(secret) < 32:
+            raise ConfigError(f"[web] the secret key in {var} is too short: use at least 32 random characters")
+    port = _int(w, "web", "port", 8000, minimum=0)
+    if port > 65535:
+        raise ConfigError(f"[web] port must be at most 65535, got {port}")
+    return WebSettings(
+        host=str(w.get("host", "127.0.0.1")),
+        port=port,
+        secret_key=secret,
+        session_minutes=_int(w, "web", "session_minutes", 60, minimum=1),
+        secure_cookies=_bool(w, "web", "secure_cookies", True),
+        threads=_int(w, "web", "threads", 8, minimum=1),
+        page_size=_int(w, "web", "page_size", 50, minimum=5),
+        login_attempts=_int(w, "web", "login_attempts", 5, minimum=1),
+        login_window_minutes=_int(w, "web", "login_window_minutes", 15, minimum=1),
+        proxy_count=_int(w, "web", "proxy_count", 0, minimum=0),
     )
 
 

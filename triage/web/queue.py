@@ -1,0 +1,64 @@
+"""The queue page: what is waiting, most urgent first, with filters, search and pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from ..domain import Role, Status
+from ..settings import ROUTES
+from ..store import QueueQuery
+from .security import requires
+
+bp = Blueprint("queue", __name__)
+
+# "to do" is what a caseworker works through: open items and replies that failed to send.
+TODO = (Status.NEEDS_REVIEW.value, Status.DRAFTED.value, Status.FAILED.value)
+STATUS_CHOICES = {"todo": "To do (open or failed)", "all": "Any status",
+                  **{s.value: s.value.replace("_", " ").capitalize() for s in Status}}
+AGE_CHOICES = {"": "Any age", "1": "Received over 1 day ago", "3": "Received over 3 days ago",
+               "7": "Received over 7 days ago", "14": "Received over 14 days ago"}
+
+
+@bp.route("/")
+@requires(Role.CASEWORKER)
+def home() -> Response:
+    return redirect(url_for("queue.index"))
+
+
+@bp.route("/queue")
+@requires(Role.CASEWORKER)
+def index() -> str:
+    """The queue: safeguarding first, then needs review, then the earliest reply-by date."""
+    store, web = current_app.extensions["store"], current_app.extensions["web"]
+    args = request.args
+    route = args.get("route", "") if args.get("route", "") in ROUTES else ""
+    status = args.get("status", "todo") if args.get("status", "todo") in STATUS_CHOICES else "todo"
+    age = args.get("age", "") if args.get("age", "") in AGE_CHOICES else ""
+    assignee = args.get("assignee", "")[:100]
+    search = " ".join(args.get("q", "").split())[:200]
+    page = _page(args.get("page", "1"))
+
+    statuses = TODO if status == "todo" else () if status == "all" else (status,)
+    claimed_by = g.user.username if assignee == "me" else (assignee or None)
+    received_before = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=int(age))) if age else None
+    result = store.queue_page(QueueQuery(
+        statuses=statuses, route=route or None, claimed_by=None if assignee == "unclaimed" else claimed_by,
+        unclaimed=assignee == "unclaimed", received_before=received_before, search=search, page=page,
+        per_page=web.page_size))
+    filters = {"route": route, "status": status, "age": age, "assignee": assignee, "q": search}
+    return render_template(
+        "queue/index.html", result=result, filters=filters, routes=ROUTES, statuses=STATUS_CHOICES,
+        ages=AGE_CHOICES, users=[u.username for u in store.list_users() if u.active],
+        page_url=lambda n: url_for("queue.index", page=n, **{k: v for k, v in filters.items() if v}),
+        today=dt.datetime.now(dt.timezone.utc).date(),
+    )
+
+
+def _page(value: str) -> int:
+    try:
+        return max(1, min(int(value), 100_000))
+    except ValueError:
+        return 1

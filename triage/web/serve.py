@@ -1,0 +1,37 @@
+"""Serving the app with waitress, alone (`ehc-triage web`) or in a thread beside the scheduler (`run`)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+from waitress import create_server, wasyncore
+
+log = logging.getLogger("triage.web")
+
+
+class WebServer:
+    """A waitress server bound at construction (so the port is known); run() blocks, close() stops it."""
+
+    def __init__(self, app: Flask, host: str, port: int, threads: int) -> None:
+        self._server: Any = create_server(app, host=host, port=port, threads=threads, ident="ehc-triage")
+        self.host, self.port = host, int(self._server.effective_port)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+    def run(self) -> None:
+        log.info("web app listening on %s", self.url)
+        try:
+            self._server.run()
+        except OSError:  # the socket closed under asyncore's loop when we were stopped
+            pass
+
+    def close(self) -> None:
+        """Finish the requests being served (up to 5 s), then close every connection and the listener."""
+        self._server.task_dispatcher.shutdown(timeout=5)
+        # Closing every channel, not just the listener, so kept-alive connections do not hold run() open.
+        wasyncore.close_all(self._server._map)
