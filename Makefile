@@ -28,14 +28,19 @@ model: $(MODEL)
 $(MODEL): $(BIN)/ehc-triage $(CORPUS)
 	$(BIN)/ehc-triage train
 
+# Reads the sample mailbox, then serves the web app on it (Ctrl-C to stop); prints the address and a login.
 demo: install model
-	$(BIN)/ehc-triage demo
+	$(BIN)/ehc-triage demo --serve
 
-# System packages the tests need: a real IMAP server (Dovecot).
+# System packages the tests need: a real IMAP server (Dovecot) and a real browser (Debian's chromium,
+# driven by the playwright package from the dev extras; Playwright never downloads a browser of its own).
 test-deps: dev
 	@{ test -x /usr/sbin/dovecot || command -v dovecot >/dev/null 2>&1; } || { \
 	  echo "installing Debian's dovecot-imapd for the IMAP tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd >/dev/null; }
+	@test -x /usr/bin/chromium || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # pytest exits 5 when it collected no tests: that is a failure here, never a pass.
 test: test-deps model
@@ -47,6 +52,7 @@ test-fast: dev model
 
 bench: dev model
 	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench_web
 
 clean:
 	rm -rf $(VENV) var classifier/model .pytest_cache

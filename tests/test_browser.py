@@ -1,0 +1,298 @@
+"""The web app in a real browser: Debian's chromium through Playwright, the app served from a subprocess.
+
+The journey runs end to end: a message in a real Dovecot, a poll, a caseworker signing in, editing and
+approving in the browser, and the reply arriving at a real SMTP server threaded to the original.
+Hostile mail is opened in the browser and must stay inert: no script runs, no dialog opens and no
+request leaves for a host other than the app's own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from triage.cli import cli
+from triage.domain import Role
+from triage.settings import load_settings
+from triage.store import Store
+
+from .factories import make_email
+from .servers import free_port
+from .webapp import PASSWORD, add_item, add_user, hostile_email, write_settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium for the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Visit:
+    """One browser context and page, recording every request it makes and every dialog it opens."""
+
+    def __init__(self, browser, base: str) -> None:
+        self.base = base
+        self.context = browser.new_context(accept_downloads=True)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(15_000)
+        self.requests: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+
+    def sign_in(self, username: str, password: str = PASSWORD) -> None:
+        self.page.goto(self.base + "/login")
+        self.page.get_by_label("Username").fill(username)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Sign in").click()
+        self.page.wait_for_url("**/queue")
+
+    def foreign_requests(self) -> list[str]:
+        """Requests for anything but the app on loopback (inline data: and about: are not requests out)."""
+        return [u for u in self.requests
+                if urlsplit(u).scheme not in ("data", "about", "blob") and urlsplit(u).hostname != "127.0.0.1"]
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@contextlib.contextmanager
+def serving(config: Path) -> Iterator[str]:
+    """`python -m triage --config CONFIG web --port P` on a free loopback port, until the block ends."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "triage", "--config", str(config), "web", "--host", "127.0.0.1",
+                                "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=os.environ.copy())
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    output = process.stdout.read() if process.stdout else ""
+                    raise RuntimeError("the web app did not start:\n" + output)
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout:
+            process.stdout.close()
+
+
+def _cli(config: Path, *args: str, input: str | None = None) -> str:
+    result = CliRunner().invoke(cli, ["--config", str(config), *args], input=input)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_a_caseworker_signs_in_edits_approves_and_the_reply_reaches_smtp_threaded(
+        browser, mailbox, service_config, smtp):
+    mailbox.append(make_email(subject="Refusal to assess", message_id="<journey-1@example.com>",
+                              sender="Dev Mistry <dev.mistry@example.com>",
+                              body="You refused to assess Anya in your letter dated 2 October 2026. How do I "
+                                   "challenge the decision?"))
+    _cli(service_config, "poll", "--once")
+    _cli(service_config, "outbox", "send")  # the acknowledgement
+    service_config.write_text(service_config.read_text() + "\n[web]\nsecure_cookies = false\n")
+    _cli(service_config, "users", "add", "casey", "--role", "caseworker", "--password-stdin", input=PASSWORD + "\n")
+
+    with serving(service_config) as base:
+        visit = Visit(browser, base)
+        try:
+            visit.sign_in("casey")
+            page = visit.page
+            page.get_by_role("link", name="EHC-").first.click()
+            page.wait_for_url("**/items/*")
+            assert page.get_by_role("heading", level=1).inner_text().startswith("Refusal to assess")
+            reply = page.get_by_label("Reply text")
+            reply.fill(reply.input_value() + "\nWe will call you on Monday. EDITED IN THE BROWSER\n")
+            page.get_by_role("button", name="Approve and send").click()
+            page.wait_for_url("**/queue")
+            assert "the reply is in the outbox" in page.get_by_role("status").first.inner_text()
+            assert visit.foreign_requests() == [] and visit.dialogs == []
+        finally:
+            visit.close()
+
+    assert smtp.messages and all(m["Auto-Submitted"] == "auto-replied" for m in smtp.messages)  # nothing sent yet
+    _cli(service_config, "outbox", "send")
+    [sent] = [m for m in smtp.messages if m["Auto-Submitted"] is None]
+    assert sent["In-Reply-To"] == "<journey-1@example.com>"
+    assert "<journey-1@example.com>" in sent["References"]
+    assert sent["To"].addresses[0].addr_spec == "dev.mistry@example.com"
+    text = sent.get_body(("plain",)).get_content()
+    assert "We will call you on Monday. EDITED IN THE BROWSER" in text
+    assert "Dear Dev Mistry" in text
+
+
+@pytest.fixture
+def hostile_site(tmp_path, filled_routes):
+    config = write_settings(tmp_path, routes_file=filled_routes)
+    store = Store(load_settings(config, environ={}).database_url)
+    store.migrate()
+    item = add_item(store, raw=hostile_email(), routes_file=filled_routes)
+    add_user(store, "casey", Role.CASEWORKER)
+    store.close()
+    with serving(config) as base:
+        yield base, item
+
+
+def test_hostile_mail_is_shown_inert_in_the_browser(browser, hostile_site):
+    base, item = hostile_site
+    visit = Visit(browser, base)
+    try:
+        visit.sign_in("casey")
+        page = visit.page
+        assert "<script>window.__pwned=1</script> Appeal" in page.locator("table.queue").inner_text()
+        page.goto(f"{base}/items/{item}")
+        page.get_by_text("Formatted version").click()  # open the sanitised HTML
+        body = page.locator("#message-html")
+        body.wait_for(state="visible")
+        assert "Fake login" in body.inner_text() and "Approved by your supervisor" in body.inner_text()
+        page.wait_for_load_state("networkidle")
+
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert visit.dialogs == []
+        assert visit.foreign_requests() == []
+        assert any(u.endswith("/static/app.css") for u in visit.requests)  # the recording works
+        # No CSS from the message applies: our page is still shown and nothing of theirs is fixed on top of it.
+        assert page.locator("main").is_visible()
+        fixed = page.evaluate("""() => [...document.querySelectorAll('#message-html *')]
+            .filter(e => ['fixed', 'absolute', 'sticky'].includes(getComputedStyle(e).position)).length""")
+        assert fixed == 0
+        approve = page.get_by_role("button", name="Approve and send")
+        approve.scroll_into_view_if_needed()
+        box = approve.bounding_box()
+        on_top = page.evaluate("([x, y]) => document.elementFromPoint(x, y).textContent.trim()",
+                               [box["x"] + box["width"] / 2, box["y"] + box["height"] / 2])
+        assert on_top == "Approve and send"
+        assert page.locator("#message-html a[href^='javascript'], #message-html [onerror], #message-html img[src]"
+                            ).count() == 0
+        # Links from the message do nothing when followed (their javascript: targets were removed).
+        page.locator("#message-html a", has_text="my letter").click()
+        assert page.evaluate("typeof window.__pwned") == "undefined"
+        assert page.url.endswith(f"/items/{item}")
+
+        # The hostile attachment names are shown as text and download under safe names.
+        names = page.locator(".attachments").inner_text()
+        assert "Download evil.html" in names and "Download a.pdf.exe" in names and "the sender named it" in names
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download evil.html").click()
+        assert download.value.suggested_filename == "evil.html"
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download new line_b_bold.txt").click()
+        assert download.value.suggested_filename == "new line_b_bold.txt"
+        assert page.evaluate("typeof window.__pwned") == "undefined" and visit.dialogs == []
+        assert visit.foreign_requests() == []
+    finally:
+        visit.close()
+
+
+def test_the_pages_work_by_keyboard_alone_with_a_visible_focus(browser, hostile_site):
+    base, item = hostile_site
+    visit = Visit(browser, base)
+    page = visit.page
+    try:
+        page.goto(base + "/login")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
+        assert page.evaluate("document.activeElement.getBoundingClientRect().left") >= 0  # shown when focused
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "username"
+        page.keyboard.type("casey")
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/queue")
+        for _ in range(3):  # skip link, then the navigation's Queue link
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.textContent") == "Queue":
+                break
+        focus = page.evaluate("""() => { const s = getComputedStyle(document.activeElement);
+            return [s.backgroundColor, s.boxShadow]; }""")
+        assert focus[0] == "rgb(255, 221, 0)" and "rgb(11, 12, 12)" in focus[1]
+        search = page.get_by_label("Search sender, reference, subject or text")
+        search.focus()
+        outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+        assert outline == "solid"
+        page.keyboard.type("Mallory")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/queue?q=Mallory*")
+        assert page.locator("table.queue tbody tr").count() == 1
+    finally:
+        visit.close()
+
+
+CONTRAST = """() => {
+  const rgb = c => c.match(/[\\d.]+/g).map(Number);
+  const channel = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const lum = ([r, g, b]) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const background = e => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor);
+                                                             if (c.length < 4 || c[3] > 0) return c; }
+                            return [255, 255, 255]; };
+  const out = [];
+  for (const e of document.querySelectorAll('body *')) {
+    if (!e.offsetParent && e.tagName !== 'BODY') continue;
+    const own = [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+    if (!own) continue;
+    const a = lum(rgb(getComputedStyle(e).color)), b = lum(background(e));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    out.push([e.tagName + '.' + e.className, Math.round(ratio * 100) / 100]);
+  }
+  return out;
+}"""
+
+
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+    .filter(e => !e.labels || e.labels.length === 0).map(e => e.name)"""
+
+
+def test_every_page_has_labelled_fields_one_heading_and_aa_contrast(browser, hostile_site):
+    base, item = hostile_site
+    visit = Visit(browser, base)
+    try:
+        visit.page.goto(base + "/login")
+        assert visit.page.evaluate(UNLABELLED) == []
+        visit.sign_in("casey")
+        for path in ("/queue", f"/items/{item}", "/logout"):
+            visit.page.goto(base + path)
+            assert visit.page.evaluate(UNLABELLED) == [], path
+            assert visit.page.evaluate("document.documentElement.lang") == "en-GB"
+            assert visit.page.locator("h1").count() == 1, path
+            ratios = visit.page.evaluate(CONTRAST)
+            assert len(ratios) > 5  # the check saw the page's text
+            low = [(what, ratio) for what, ratio in ratios if ratio < 4.5]
+            assert low == [], path
+    finally:
+        visit.close()
