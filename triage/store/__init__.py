@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..domain import Classification, DraftText, FetchedMail, OutboxKind, OutboxStatus, ParsedMessage, QueueEntry, Status
 from ..errors import Conflict, InvalidAction, NotFound
+from ..audit import GENESIS_HASH, ChainEvent, event_digest
 from .accounts import AccountsMixin
 from .records import (
     ClassificationView,
@@ -46,7 +46,6 @@ __all__ = ["Store", "NewMessage", "OutgoingMail", "OutboxEntry", "MessageOrigin"
            "DraftVersion", "User"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
-GENESIS_HASH = "0" * 64
 
 
 def now() -> dt.datetime:
@@ -491,12 +490,21 @@ class Store(ReviewMixin, AccountsMixin):
                data: dict[str, Any] | None = None) -> None:
         prev = s.scalar(select(EventRow.hash).order_by(EventRow.id.desc()).limit(1)) or GENESIS_HASH
         at = now()
-        body = {"at": at.isoformat(), "actor": actor, "name": name, "message": message, "item": item,
-                "data": data or {}, "prev": prev}
-        digest = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+        digest = event_digest(at, actor, name, message, item, data or {}, prev)
         s.add(EventRow(at=at, actor=actor, name=name, message_ref=message, item_ref=item, data=data or {},
                        prev_hash=prev, hash=digest))
         s.flush()
+
+    def event_chain(self, start: dt.datetime | None = None, end: dt.datetime | None = None) -> Iterator[ChainEvent]:
+        """Every event in id order (optionally within a time range), as audit.verify and export need them."""
+        with self._session() as s:
+            query = select(EventRow).order_by(EventRow.id).execution_options(yield_per=1000)
+            if start is not None:
+                query = query.where(EventRow.at >= start)
+            if end is not None:
+                query = query.where(EventRow.at < end)
+            for e in s.scalars(query):
+                yield ChainEvent(e.id, e.at, e.actor, e.name, e.message_ref, e.item_ref, e.data, e.prev_hash, e.hash)
 
     def record_event(self, name: str, actor: str = "system", data: dict[str, Any] | None = None,
                      message: int | None = None, item: int | None = None) -> None:
