@@ -11,7 +11,6 @@ import pytest
 from triage.domain import Role
 from triage.web.display import download_type, safe_filename, sanitise_html
 
-from .factories import make_email
 from .webapp import HOSTILE_HTML, add_item, add_user, form_fields, hostile_email, make_app, signed_in
 
 UTC = dt.timezone.utc

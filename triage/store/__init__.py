@@ -472,13 +472,6 @@ class Store(ReviewMixin, AccountsMixin):
             raise NotFound(f"no queue item {item_id}")
         return found[0]
 
-    def current_draft(self, item_id: int) -> DraftText:
-        with self._session() as s:
-            if s.get(ItemRow, item_id) is None:
-                raise NotFound(f"no queue item {item_id}")
-            d = self._latest_draft(s, item_id)
-            return DraftText(d.subject, d.body_text, d.body_html)
-
     def count(self, what: str) -> int:
         table = {"messages": MessageRow, "items": ItemRow, "events": EventRow, "outbox": OutboxRow}[what]
         with self._session() as s:

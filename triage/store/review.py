@@ -152,13 +152,6 @@ class ReviewMixin:
             return [{"id": e.id, "at": e.at, "actor": e.actor, "name": e.name, "item": e.item_ref, "data": e.data}
                     for e in s.scalars(select(EventRow).order_by(EventRow.id.desc()).limit(limit))]
 
-    def message_received_at(self, item_id: int) -> dt.datetime:
-        with self._session() as s:
-            item = s.get(ItemRow, item_id)
-            if item is None:
-                raise NotFound(f"no queue item {item_id}")
-            return s.get_one(MessageRow, item.message_ref).received_at
-
     def fill_missing_due_dates(self, due_for: Callable[[dt.datetime], dt.datetime]) -> int:
         """Give items stored before reply-by dates were recorded one counted from their receipt."""
         with self._session() as s:
