@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-MODEL  := classifier/model/card.json
+MODEL  := classifier/model/CURRENT
 CORPUS := classifier/data/labels.jsonl $(wildcard classifier/data/emails/*/*.eml) $(wildcard classifier/*.py)
 
 .PHONY: install dev model demo test test-fast test-deps bench clean

@@ -1,4 +1,4 @@
-"""Save and load a Classifier: skops files (never pickle) plus a JSON model card that must match them.
+"""Save and load one Classifier version: skops files (never pickle) plus a JSON model card that must match them.
 
 skops loads only the types it is told to trust, so a tampered file cannot run code on load the
 way a pickle can. The card records each file's SHA-256; a file that does not match is refused.
@@ -55,9 +55,8 @@ def read_card(model_dir: Path) -> dict[str, Any]:
     return card
 
 
-def load(model_dir: Path | None = None) -> Classifier:
-    """Load the classifier in model_dir, refusing files that do not match the card."""
-    model_dir = Path(model_dir or DEFAULT_MODEL_DIR)
+def load_files(model_dir: Path) -> Classifier:
+    """Load the classifier whose files are in model_dir, refusing files that do not match the card."""
     card = read_card(model_dir)
     parts = {}
     for name, filename in (("route", ROUTE_FILE), ("safeguarding", SAFEGUARDING_FILE)):

@@ -14,11 +14,11 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 import sklearn
 
-from . import persistence
 from .corpus import LABELS_FILE, Example, corpus_hash, load_corpus
 from .errors import CorpusError
 from .labels import LABELS
 from .model import DEFAULT_PARAMS, Classifier, Prediction, build_route_pipeline, slim
+from .registry import Registry
 from .safeguarding import build_safeguarding_pipeline
 
 AUTO_ACCURACY_TARGET = 0.98
@@ -55,12 +55,18 @@ def _cv(n: int, labels: Sequence[Any]) -> StratifiedKFold:
     return StratifiedKFold(n_splits=max(2, min(5, smallest)), shuffle=True, random_state=7)
 
 
-def fit(train: list[Example], params: dict[str, Any] | None = None) -> tuple[Any, Any, dict[str, Any]]:
-    """Fit both models on `train`; thresholds come from cross-validated predictions on it."""
+def fit(train: list[Example], params: dict[str, Any] | None = None,
+        route_only: Sequence[Example] = ()) -> tuple[Any, Any, dict[str, Any]]:
+    """Fit both models on `train`; thresholds come from cross-validated predictions on it.
+
+    `route_only` examples (caseworkers' confirmed labels) teach the route model only: they say
+    nothing about safeguarding, and counting them as "no concern" would teach the detector to miss.
+    """
     params = {**DEFAULT_PARAMS, **(params or {})}
-    texts = [e.document.text for e in train]
+    routed = [*train, *route_only]
+    texts = [e.document.text for e in routed]
     full_texts = [e.document.full_text for e in train]
-    y = np.array([e.label for e in train])
+    y = np.array([e.label for e in routed])
     sg = np.array([e.safeguarding for e in train])
     if len(set(y)) < len(LABELS):
         raise CorpusError(f"the training corpus needs every label; it has only {sorted(set(y))}")
@@ -126,29 +132,30 @@ def metrics(truth: Sequence[str], truth_sg: Sequence[bool], predictions: Sequenc
     }
 
 
-def model_version(labels_file: Path, params: dict[str, Any]) -> str:
-    """'m-' and a hash of the corpus, every setting of both pipelines, the code that prepares text and
-    flags risk, and the scikit-learn version: any of them changing makes a new version."""
+def model_version(labels_file: Path, params: dict[str, Any], extra: str = "") -> str:
+    """'m-' and a hash of the corpus (and `extra`: the confirmed labels' hash), every setting of both
+    pipelines, the code that prepares text and flags risk, and the scikit-learn version: any of them
+    changing makes a new version."""
     code = "".join((Path(__file__).parent / name).read_text()
                    for name in ("text.py", "cues.py", "safeguarding.py", "model.py"))
     settings = {
         "route": build_route_pipeline(params).get_params(deep=True),
         "safeguarding": build_safeguarding_pipeline().get_params(deep=True),
     }
-    blob = corpus_hash(labels_file) + json.dumps(settings, sort_keys=True, default=repr) + code + sklearn.__version__
+    blob = corpus_hash(labels_file) + extra + json.dumps(settings, sort_keys=True, default=repr) + code + sklearn.__version__
     return "m-" + hashlib.sha256(blob.encode()).hexdigest()[:12]
 
 
-def train(labels_file: Path = LABELS_FILE, model_dir: Path | None = None,
-          params: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Build the model from the corpus, evaluate it on the frozen test split, and save it with its card."""
-    model_dir = Path(model_dir or persistence.DEFAULT_MODEL_DIR)
+def split_corpus(labels_file: Path) -> tuple[list[Example], list[Example]]:
+    """(train, frozen test) examples of a labels file."""
     examples = load_corpus(labels_file)
-    train_set = [e for e in examples if e.split != "test"]
-    test_set = [e for e in examples if e.split == "test"]
-    route_model, sg_model, fitted = fit(train_set, params)
-    version = model_version(labels_file, fitted["params"])
-    card: dict[str, Any] = {
+    return [e for e in examples if e.split != "test"], [e for e in examples if e.split == "test"]
+
+
+def build_card(version: str, fitted: dict[str, Any], labels_file: Path, train_size: int, test_size: int,
+               **extra: Any) -> dict[str, Any]:
+    """The model card: what was trained on what, with which thresholds and why."""
+    return {
         "version": version,
         "trained_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "labels": list(LABELS),
@@ -158,12 +165,27 @@ def train(labels_file: Path = LABELS_FILE, model_dir: Path | None = None,
         "safeguarding_rule": f"phrase rules OR model score >= threshold; threshold set so the model alone has "
                              f">= {SAFEGUARDING_MODEL_RECALL:.0%} cross-validated recall",
         "params": fitted["params"],
-        "corpus": {"file": labels_file.name, "train": len(train_set), "test": len(test_set)},
+        "corpus": {"file": labels_file.name, "train": train_size, "test": test_size},
         "cross_validation": fitted["cross_validation"],
         "sklearn_version": sklearn.__version__,
+        **extra,
     }
-    classifier = Classifier(route_model, sg_model, card)
+
+
+def train(labels_file: Path = LABELS_FILE, model_dir: Path | None = None,
+          params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Build the model from the corpus, evaluate it on the frozen test split, save it and make it current.
+
+    This is the bootstrap (and a person's explicit rebuild); `retraining.retrain` is the gated path
+    that learns from confirmed labels and promotes only a model that is not worse.
+    """
+    registry = Registry(model_dir)
+    train_set, test_set = split_corpus(labels_file)
+    route_model, sg_model, fitted = fit(train_set, params)
+    card = build_card(model_version(labels_file, fitted["params"]), fitted, labels_file, len(train_set),
+                      len(test_set))
     if test_set:
-        card["test_metrics"] = evaluate(classifier, test_set)
-    persistence.save({"route": route_model, "safeguarding": sg_model}, card, model_dir)
+        card["test_metrics"] = evaluate(Classifier(route_model, sg_model, card), test_set)
+    registry.save({"route": route_model, "safeguarding": sg_model}, card)
+    registry.promote(card["version"])
     return card

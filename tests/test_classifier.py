@@ -68,7 +68,7 @@ def test_new_text_excludes_quotes_and_signatures():
 def test_a_model_file_that_does_not_match_its_card_is_refused(tmp_path, model_dir):
     copy = tmp_path / "model"
     shutil.copytree(model_dir, copy)
-    route = copy / "route.skops"
+    route = classifier.Registry(copy).current_dir() / "route.skops"
     route.write_bytes(route.read_bytes() + b"\0")
     with pytest.raises(classifier.ModelCardMismatch, match="ehc-triage train"):
         classifier.load(copy)
@@ -80,7 +80,7 @@ def test_a_missing_model_names_the_command_that_builds_it(tmp_path):
 
 
 def test_the_card_records_version_threshold_and_test_metrics(model_dir):
-    card = json.loads((model_dir / "card.json").read_text())
+    card = json.loads((classifier.Registry(model_dir).current_dir() / "card.json").read_text())
     assert card["version"].startswith("m-")
     assert 0 < card["threshold"] <= 1
     assert card["labels"] == ["disagreement_resolution", "mediation", "tribunal", "other"]
