@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
+from triage.audit import redact, verify
 from triage.cli import cli
+from triage.store import Store
 
 from .factories import make_email
 
@@ -72,3 +75,39 @@ def test_export_redacted_keeps_ids_labels_and_times_but_no_names_or_addresses(lo
     assert len(table) == len(rows) and "ama.owusu@example.com" in full
     none = CliRunner().invoke(cli, ["--config", str(config), "audit", "export", "--to", "2000-01-01"]).output
     assert none == ""
+
+
+def test_two_processes_writing_events_at_once_keep_one_unbroken_chain(tmp_path):
+    """The poller and the web app are separate processes on one database: each append must see the
+    other's last hash (SQLite: BEGIN IMMEDIATE), so the chain never forks and no write fails."""
+    url = f"sqlite:///{tmp_path / 'triage.db'}"
+    Store(url).migrate()
+    stores = [Store(url), Store(url)]  # two engines, as two processes have
+    failures: list[BaseException] = []
+
+    def write(store: Store, actor: str) -> None:
+        try:
+            for n in range(60):
+                store.record_event("login_failed", actor, data={"n": n})
+                store.events()  # reads in between, as the web app does
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(s, f"writer{i}")) for i, s in enumerate(stores)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failures == []
+    result = verify(stores[0].event_chain())
+    assert result.ok and result.checked == 120
+    for s in stores:
+        s.close()
+
+
+def test_redaction_keeps_route_and_status_labels_but_not_people():
+    assert redact({"from": "mediation", "to": "tribunal"}) == {"from": "mediation", "to": "tribunal"}
+    assert redact({"from": "drafted", "reason": "duplicate of EHC-1"}) == {"from": "drafted", "reason": "[redacted]"}
+    assert redact({"from": "cw1", "to": "cw2"}) == {"from": "[redacted]", "to": "[redacted]"}
+    assert redact({"to": "parent@example.com"}) == {"to": "[redacted]"}
+    assert redact({"subject": {"from": "Plan", "to": "Plan for Sam"}}) == {"subject": "[redacted]"}

@@ -3,12 +3,14 @@
 The journey runs end to end: a message in a real Dovecot, a poll, a caseworker signing in, editing and
 approving in the browser, and the reply arriving at a real SMTP server threaded to the original.
 Hostile mail is opened in the browser and must stay inert: no script runs, no dialog opens and no
-request leaves for a host other than the app's own.
+request leaves for a host other than the app's own. A supervisor sees the dashboard's charts, the
+filtered log and a timeline on the demo's data.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -24,11 +26,13 @@ from click.testing import CliRunner
 
 from triage.cli import cli
 from triage.domain import Role
-from triage.settings import load_settings
+from triage.service import approve_item, change_route, install_demo_maildir, route_book
+from triage.settings import ROUTES, load_settings
 from triage.store import Store
 
 from .factories import make_email
 from .servers import free_port
+from .test_supervisor import CHART_TITLES
 from .webapp import PASSWORD, add_item, add_user, hostile_email, write_settings
 
 pytestmark = pytest.mark.browser
@@ -136,6 +140,14 @@ def test_a_caseworker_signs_in_edits_approves_and_the_reply_reaches_smtp_threade
             page.get_by_role("link", name="EHC-").first.click()
             page.wait_for_url("**/items/*")
             assert page.get_by_role("heading", level=1).inner_text().startswith("Refusal to assess")
+            page.get_by_role("button", name="Claim").click()
+            page.wait_for_url("**/items/*")
+            page.get_by_label("New route").select_option("tribunal")
+            page.get_by_role("button", name="Change route").click()
+            page.wait_for_url("**/items/*")
+            page.get_by_label("New route").select_option("disagreement_resolution")
+            page.get_by_role("button", name="Change route").click()
+            page.wait_for_url("**/items/*")
             reply = page.get_by_label("Reply text")
             reply.fill(reply.input_value() + "\nWe will call you on Monday. EDITED IN THE BROWSER\n")
             page.get_by_role("button", name="Approve and send").click()
@@ -154,6 +166,21 @@ def test_a_caseworker_signs_in_edits_approves_and_the_reply_reaches_smtp_threade
     text = sent.get_body(("plain",)).get_content()
     assert "We will call you on Monday. EDITED IN THE BROWSER" in text
     assert "Dear Dev Mistry" in text
+
+    # Every step of the journey is in the event log, with who did it, in order, and the chain holds.
+    log = [json.loads(line) for line in _cli(service_config, "audit", "export").splitlines()]
+    steps = [(e["name"], e["actor"]) for e in log if e["name"] not in ("login_refused",)]
+    journey = [("logged_in", "casey"), ("viewed", "casey"), ("claimed", "casey"), ("viewed", "casey"),
+               ("route_changed", "casey"), ("viewed", "casey"), ("route_changed", "casey"), ("viewed", "casey"),
+               ("draft_edited", "casey"), ("approved", "casey"), ("reply_queued", "system"),
+               ("reply_sent", "system")]
+    found = [step for step in steps if step in journey]
+    assert found == journey, found
+    changes = [e["data"] for e in log if e["name"] == "route_changed"]
+    assert changes[0]["to"] == "tribunal" and (changes[1]["from"], changes[1]["to"]) == ("tribunal",
+                                                                                          "disagreement_resolution")
+    assert "EDITED IN THE BROWSER" in next(e["data"]["diff"] for e in log if e["name"] == "draft_edited")
+    assert "event log intact" in _cli(service_config, "audit", "verify")
 
 
 @pytest.fixture
@@ -294,5 +321,87 @@ def test_every_page_has_labelled_fields_one_heading_and_aa_contrast(browser, hos
             assert len(ratios) > 5  # the check saw the page's text
             low = [(what, ratio) for what, ratio in ratios if ratio < 4.5]
             assert low == [], path
+    finally:
+        visit.close()
+
+
+# -- the supervisor pages, on the demo's data ------------------------------------------------------
+
+@pytest.fixture
+def demo_site(tmp_path, filled_routes, model_dir):
+    """The demo's mailbox read as `ehc-triage demo` reads it, then three decisions made by caseworkers."""
+    config = write_settings(tmp_path, routes_file=filled_routes)
+    settings = load_settings(config, environ={})
+    install_demo_maildir(settings.maildir)
+    result = CliRunner().invoke(cli, ["--config", str(config), "demo"])
+    assert result.exit_code == 0, result.output
+    store = Store(settings.database_url)
+    drafted = [e for e in store.list_queue(status="drafted") if e.label != "tribunal"]
+    approved, changed, rejected = drafted[:3]
+    approve_item(settings, store, approved.id, "casey")
+    change_route(store, route_book(settings), changed.id, "tribunal", "robin")
+    approve_item(settings, store, changed.id, "robin")
+    store.reject(rejected.id, "a duplicate of another message", "casey")
+    add_user(store, "sam", Role.SUPERVISOR)
+    expected = {"items": len(store.list_queue()), "changed": changed}
+    store.close()
+    with serving(config) as base:
+        yield base, expected
+
+
+def test_a_supervisor_sees_the_dashboard_log_and_timeline_on_the_demo_data(browser, demo_site):
+    base, expected = demo_site
+    changed = expected["changed"]
+    visit = Visit(browser, base)
+    page = visit.page
+    try:
+        visit.sign_in("sam")
+        page.get_by_role("link", name="Supervisor").click()
+        page.get_by_label("Weekly charts cover").select_option("52")
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_url("**/supervisor/?weeks=52")
+        for chart, title in CHART_TITLES.items():
+            svg = page.locator(f"#{chart} svg.chart-svg")
+            assert svg.get_attribute("role") == "img"
+            assert svg.locator("title").first.text_content() == title
+            assert svg.locator("rect.bar").count() > 0, chart
+            assert svg.bounding_box()["width"] > 300  # drawn, at a readable size
+            page.locator(f"#{chart} summary").click()
+            assert page.locator(f"#{chart} table").is_visible()
+        messages = page.locator("#chart-messages-desc").text_content()
+        assert messages.startswith(f"{expected['items']} messages received")
+        assert page.locator("#figure-override").inner_text().split() == [
+            "33%", "of", "3", "decided", "items", "given", "another", "route", "than", "the", "classifier's"]
+        confusion = page.locator("#confusion")
+        row = confusion.locator("tr", has=page.get_by_role("rowheader", name=changed.label.replace("_", " ")))
+        assert row.locator("td").nth(ROUTES.index("tribunal")).inner_text().startswith("1")
+        assert page.locator("#chart-approval svg title", has_text="tribunal:").count() == 1
+
+        page.get_by_role("link", name="Event log").first.click()
+        page.get_by_label("User").select_option("robin")
+        page.get_by_role("button", name="Apply").click()
+        page.wait_for_url("**/supervisor/log?*user=robin*")
+        whats = page.locator("table.log tbody tr td:nth-child(3)").all_inner_texts()
+        assert sorted(whats) == ["approved", "route changed"]
+        assert set(page.locator("table.log tbody tr td:nth-child(2)").all_inner_texts()) == {"robin"}
+
+        page.locator("table.log tbody tr", has_text="route changed").get_by_role("link", name="EHC-").click()
+        page.wait_for_url(f"**/supervisor/items/{changed.id}/timeline")
+        assert page.get_by_role("heading", level=1).inner_text().startswith("Timeline")
+        steps = page.locator(".timeline-head").all_inner_texts()
+        assert steps[0].startswith("received by system")
+        assert any(s.startswith("route changed by robin") for s in steps)
+        assert any(s.startswith("approved by robin") for s in steps)
+        assert page.get_by_text(f"overridden: the classifier said {changed.label.replace('_', ' ')}").is_visible()
+        mails = [r.split("\t") for r in page.locator("#outbox tbody tr").all_inner_texts()]
+        assert [(m[0], m[2]) for m in mails if m[0] == "reply"] == [("reply", "pending")]
+
+        for path in ("/supervisor/?weeks=52", "/supervisor/log", f"/supervisor/items/{changed.id}/timeline"):
+            page.goto(base + path)
+            assert page.evaluate(UNLABELLED) == [], path
+            assert page.locator("h1").count() == 1, path
+            low = [(what, ratio) for what, ratio in page.evaluate(CONTRAST) if ratio < 4.5]
+            assert low == [], path
+        assert visit.foreign_requests() == [] and visit.dialogs == []
     finally:
         visit.close()

@@ -16,6 +16,8 @@ import json
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from .domain import Status
+
 GENESIS_HASH = "0" * 64
 
 # Keys in event data that can hold personal data; --redact drops them. IDs, labels and times stay.
@@ -73,11 +75,15 @@ def verify(events: Iterable[ChainEvent]) -> Verification:
     return Verification(True, checked)
 
 
+# Values kept even under a personal key: a route change's or a status change's from/to are labels.
+LABELS = frozenset({"disagreement_resolution", "mediation", "tribunal", "other", *(s.value for s in Status)})
+
+
 def redact(data: dict[str, Any]) -> dict[str, Any]:
-    """Event data without names, addresses or message text (recursively)."""
+    """Event data without names, addresses or message text (recursively); route and status labels stay."""
     clean: dict[str, Any] = {}
     for key, value in data.items():
-        if key.lower() in PERSONAL_KEYS:
+        if key.lower() in PERSONAL_KEYS and not (isinstance(value, str) and value in LABELS):
             clean[key] = "[redacted]"
         elif isinstance(value, dict):
             clean[key] = redact(value)

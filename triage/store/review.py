@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 
 _OPEN = tuple(s.value for s in OPEN_STATUSES)
 _DIFF_LIMIT = 20_000
+_READ_ONLY_EVENTS = ("viewed", "attachment_downloaded")  # logged, but they change nothing
 
 
 class ReviewMixin:
@@ -41,6 +42,7 @@ class ReviewMixin:
 
     if TYPE_CHECKING:
         def _session(self) -> AbstractContextManager[Session]: ...
+        def _reading(self) -> AbstractContextManager[Session]: ...
         def _event(self, s: Session, name: str, actor: str, message: int | None = None, item: int | None = None,
                    data: dict[str, Any] | None = None) -> None: ...
 
@@ -70,7 +72,7 @@ class ReviewMixin:
             ids_query = ids_query.join(MessageRow, MessageRow.id == ItemRow.message_ref)
         ids_query = ids_query.where(*conditions)
         page = max(1, query.page)
-        with self._session() as s:
+        with self._reading() as s:
             total = s.scalar(select(func.count()).select_from(ids_query.subquery())) or 0
             ids = list(s.scalars(
                 ids_query.order_by(ItemRow.safeguarding.desc(), ItemRow.needs_review.desc(), ItemRow.due_at,
@@ -100,7 +102,7 @@ class ReviewMixin:
 
     def item_detail(self, item_id: int) -> ItemDetail:
         """One item with its message, classification, every draft version and its history."""
-        with self._session() as s:
+        with self._reading() as s:
             item = s.get(ItemRow, item_id)
             if item is None:
                 raise NotFound(f"no queue item {item_id}")
@@ -139,18 +141,12 @@ class ReviewMixin:
 
     def latest_draft(self, item_id: int) -> DraftVersion:
         """The item's current draft, with its version number."""
-        with self._session() as s:
+        with self._reading() as s:
             if s.get(ItemRow, item_id) is None:
                 raise NotFound(f"no queue item {item_id}")
             d = _latest(s, item_id)
             return DraftVersion(d.version, d.route, d.subject, d.body_text, d.body_html, d.author, d.created_at,
                                 dict(d.meta or {}))
-
-    def recent_events(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The newest events first, for the supervisor page."""
-        with self._session() as s:
-            return [{"id": e.id, "at": e.at, "actor": e.actor, "name": e.name, "item": e.item_ref, "data": e.data}
-                    for e in s.scalars(select(EventRow).order_by(EventRow.id.desc()).limit(limit))]
 
     def fill_missing_due_dates(self, due_for: Callable[[dt.datetime], dt.datetime]) -> int:
         """Give items stored before reply-by dates were recorded one counted from their receipt."""
@@ -164,7 +160,7 @@ class ReviewMixin:
 
     def ping(self) -> bool:
         """Whether the database answers."""
-        with self._session() as s:
+        with self._reading() as s:
             return s.scalar(select(literal(1))) == 1
 
     # -- deciding ----------------------------------------------------------------------------
@@ -269,7 +265,8 @@ class ReviewMixin:
         """Raise Conflict, naming who changed the item last, when it moved on since the form was built."""
         if expected_version is None or item.version == expected_version:
             return
-        last = s.scalar(select(EventRow).where(EventRow.item_ref == item.id, EventRow.actor != "system")
+        last = s.scalar(select(EventRow).where(EventRow.item_ref == item.id, EventRow.actor != "system",
+                                               EventRow.name.not_in(_READ_ONLY_EVENTS))
                         .order_by(EventRow.id.desc()).limit(1))
         who = f" by {last.actor} ({last.name.replace('_', ' ')}, {last.at:%d %b %Y %H:%M} UTC)" if last else ""
         raise Conflict(f"item {item.id} was changed{who} after you opened it")

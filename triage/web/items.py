@@ -39,7 +39,10 @@ FLAG_TEXT = {
 @bp.route("/items/<int:item_id>")
 @requires(Role.CASEWORKER)
 def show(item_id: int) -> str:
-    return _page(_detail(item_id))
+    """The item; opening it is an event, so supervisors can see who read a child's details."""
+    detail = _detail(item_id)
+    _store().record_event("viewed", g.user.username, item=item_id)
+    return _page(detail)
 
 
 @bp.route("/items/<int:item_id>/claim", methods=["POST"])
@@ -141,6 +144,7 @@ def attachment(item_id: int, index: int) -> Response:
         abort(404)
     found, data = parts[index]
     name = safe_filename(found.filename, index)
+    _store().record_event("attachment_downloaded", g.user.username, item=item_id, data={"attachment": index})
     response = Response(data, mimetype=download_type(found.content_type, name))
     response.headers["Content-Disposition"] = (f"attachment; filename=\"{ascii_filename(name)}\"; "
                                                f"filename*=UTF-8''{quote(name)}")
