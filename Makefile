@@ -32,8 +32,9 @@ $(MODEL): $(BIN)/ehc-triage $(CORPUS)
 demo: install model
 	$(BIN)/ehc-triage demo --serve
 
-# System packages the tests need: a real IMAP server (Dovecot) and a real browser (Debian's chromium,
-# driven by the playwright package from the dev extras; Playwright never downloads a browser of its own).
+# System packages the tests need: a real IMAP server (Dovecot), a real browser (Debian's chromium,
+# driven by the playwright package from the dev extras; Playwright never downloads a browser of its own)
+# and PostgreSQL (the tests start a private server of their own; Debian's cluster is not used).
 test-deps: dev
 	@{ test -x /usr/sbin/dovecot || command -v dovecot >/dev/null 2>&1; } || { \
 	  echo "installing Debian's dovecot-imapd for the IMAP tests"; \
@@ -41,6 +42,9 @@ test-deps: dev
 	@test -x /usr/bin/chromium || { \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+	  echo "installing Debian's postgresql for the several-workers tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
 # pytest exits 5 when it collected no tests: that is a failure here, never a pass.
 test: test-deps model

@@ -12,10 +12,11 @@ from imapclient import IMAPClient
 
 import classifier
 
-from .servers import Dovecot, SmtpSink
+from .servers import Dovecot, OAuthDovecot, SmtpSink, TokenIntrospection
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 _users = itertools.count(1)
+_oauth_users = itertools.count(1)
 PASSWORD = "s3cret-test"
 
 
@@ -69,6 +70,30 @@ def mailbox(dovecot: Dovecot) -> Mailbox:
     return Mailbox(dovecot, f"team{next(_users)}", PASSWORD)
 
 
+@pytest.fixture(scope="session")
+def token_introspection():
+    """The stand-in identity provider's token-introspection endpoint on loopback."""
+    server = TokenIntrospection().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def oauth_dovecot(token_introspection: TokenIntrospection):
+    """A second private Dovecot whose oauth2 passdb checks XOAUTH2 and OAUTHBEARER tokens by introspection."""
+    root = Path(tempfile.mkdtemp(prefix="ehc-oauth-dovecot-"))
+    server = OAuthDovecot(root, token_introspection, users={f"oauth{n}": PASSWORD for n in range(1, 100)}).start()
+    yield server
+    server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def oauth_mailbox(oauth_dovecot: OAuthDovecot) -> Mailbox:
+    """A fresh user on the OAuth2 Dovecot: the test fills it with the password, the service reads it with tokens."""
+    return Mailbox(oauth_dovecot, f"oauth{next(_oauth_users)}", PASSWORD)
+
+
 @pytest.fixture
 def imap_config(tmp_path: Path, mailbox: Mailbox, model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A settings file for the test mailbox, a private database and outbox; the password in the env."""
@@ -96,6 +121,14 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def smtp():
     sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def oauth_smtp(token_introspection: TokenIntrospection):
+    """An SMTP sink that takes mail only after XOAUTH2 or OAUTHBEARER with an active token."""
+    sink = SmtpSink(introspection=token_introspection).start()
     yield sink
     sink.stop()
 

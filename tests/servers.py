@@ -1,12 +1,17 @@
 """Real servers on 127.0.0.1 for the tests: a private Dovecot IMAP server and an SMTP sink (aiosmtpd).
 
 Each runs from its own temporary directory on a free high port, started and stopped by fixtures.
+For OAuth2 sign-in, a small token-introspection endpoint (RFC 7662) stands in for the identity
+provider: Dovecot's oauth2 passdb and the SMTP sink both ask it whether a token is active.
 """
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import pwd
+import secrets
 import shutil
 import socket
 import subprocess
@@ -15,7 +20,9 @@ import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs
 
 DOVECOT_CONF = """\
 # A private Dovecot for tests: own directories, loopback only, plaintext passwd-file users.
@@ -27,7 +34,7 @@ listen = 127.0.0.1
 protocols = imap
 ssl = no
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+{auth}
 mail_location = maildir:{root}/mail/%u
 default_internal_user = {user}
 default_login_user = {user}
@@ -36,10 +43,6 @@ last_valid_uid = 0
 first_valid_gid = {gid}
 mail_uid = {uid}
 mail_gid = {gid}
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {root}/users
-}}
 userdb {{
   driver = static
   args = uid={uid} gid={gid} home={root}/home/%u
@@ -57,6 +60,43 @@ service imap-login {{
 service anvil {{
   chroot =
 }}
+"""
+
+PASSWORD_AUTH = """\
+auth_mechanisms = plain login
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {root}/users
+}}"""
+
+# Passwords still work (the tests fill mailboxes with them); tokens are checked by the oauth2 passdb.
+# A refused token is answered at once and never slows the next sign-in (no failure delay or penalty).
+OAUTH2_AUTH = """\
+auth_mechanisms = plain login xoauth2 oauthbearer
+auth_failure_delay = 0
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
+passdb {{
+  driver = passwd-file
+  mechanisms = plain login
+  args = scheme=PLAIN username_format=%u {root}/users
+}}
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/dovecot-oauth2.conf.ext
+}}"""
+
+OAUTH2_ARGS = """\
+introspection_mode = post
+introspection_url = {url}
+force_introspection = yes
+username_attribute = username
+active_attribute = active
+active_value = true
 """
 
 
@@ -105,7 +145,7 @@ class Dovecot:
             os.chmod(self.root, 0o755)
         conf = self.root / "dovecot.conf"
         conf.write_text(DOVECOT_CONF.format(root=self.root, port=self.port, uid=account.pw_uid,
-                                            gid=account.pw_gid, user=account.pw_name))
+                                            gid=account.pw_gid, user=account.pw_name, auth=self.auth_config()))
         self.process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT)
         try:
@@ -114,6 +154,10 @@ class Dovecot:
             self.stop()
             raise RuntimeError("dovecot did not start:\n" + self.log())
         return self
+
+    def auth_config(self) -> str:
+        """The auth_mechanisms and passdb part of dovecot.conf: plaintext passwords from the users file."""
+        return PASSWORD_AUTH.format(root=self.root)
 
     def log(self) -> str:
         path = self.root / "dovecot.log"
@@ -130,12 +174,105 @@ class Dovecot:
             self.process = None
 
 
+class TokenIntrospection:
+    """An OAuth2 token-introspection endpoint (RFC 7662) on loopback that knows the tokens it issued.
+
+    POST /introspect with the form field `token` answers `{"active": true, "username": ...}` for a
+    token issued and not revoked, and `{"active": false}` for anything else, as a provider would.
+    """
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._tokens: dict[str, str] = {}
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/introspect"
+
+    def issue(self, username: str) -> str:
+        """A new active token for `username`."""
+        token = secrets.token_urlsafe(24)
+        with self._lock:
+            self._tokens[token] = username
+        return token
+
+    def revoke(self, token: str) -> None:
+        with self._lock:
+            self._tokens.pop(token, None)
+
+    def owner(self, token: str) -> str | None:
+        """The username an active token was issued to; None for an unknown or revoked one."""
+        with self._lock:
+            return self._tokens.get(token)
+
+    def answer(self, token: str) -> dict[str, object]:
+        username = self.owner(token)
+        return {"active": False} if username is None else {"active": True, "username": username}
+
+    def start(self) -> "TokenIntrospection":
+        introspection = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                if self.path != "/introspect":
+                    self.send_error(404)
+                    return
+                length = int(self.headers.get("Content-Length", 0))
+                form = parse_qs(self.rfile.read(length).decode("ascii"))
+                body = json.dumps(introspection.answer(form.get("token", [""])[0])).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass  # tokens travel in request bodies, never in the log; keep test output quiet
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+class OAuthDovecot(Dovecot):
+    """A Dovecot that also accepts XOAUTH2 and OAUTHBEARER, checking each token with `introspection`."""
+
+    def __init__(self, root: Path, introspection: TokenIntrospection, users: dict[str, str] | None = None) -> None:
+        super().__init__(root, users)
+        self.introspection = introspection
+
+    def auth_config(self) -> str:
+        """Passwords plus the oauth2 passdb, whose settings file (pointing at the introspection URL) it writes."""
+        args = self.root / "dovecot-oauth2.conf.ext"
+        args.write_text(OAUTH2_ARGS.format(url=self.introspection.url))
+        return OAUTH2_AUTH.format(root=self.root)
+
+
+def bearer_token(mechanism: str, initial_response: bytes) -> tuple[str, str]:
+    """The (user, token) in an XOAUTH2 or OAUTHBEARER initial response, as a server reads it."""
+    fields = initial_response.decode().split("\x01")
+    token = next(f.removeprefix("auth=Bearer ") for f in fields if f.startswith("auth=Bearer "))
+    if mechanism == "XOAUTH2":
+        return next(f.removeprefix("user=") for f in fields if f.startswith("user=")), token
+    gs2_user = next(part for part in fields[0].split(",") if part.startswith("a="))
+    return gs2_user.removeprefix("a=").replace("=2C", ",").replace("=3D", "="), token
+
+
 @dataclass
 class SmtpSink:
     """An aiosmtpd server on loopback that keeps every message it is given.
 
     `reply` can be set to an SMTP reply such as "451 4.3.0 try later" to refuse messages, and
-    `refuse` to a set of recipients answered with 550.
+    `refuse` to a set of recipients answered with 550. With `introspection`, the sink offers
+    only XOAUTH2 and OAUTHBEARER, requires them before MAIL, and keeps who signed in, in `logins`.
     """
 
     port: int = field(default_factory=free_port)
@@ -143,6 +280,8 @@ class SmtpSink:
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     reply: str = "250 OK"
     refuse: set[str] = field(default_factory=set)
+    introspection: TokenIntrospection | None = None
+    logins: list[tuple[str, str]] = field(default_factory=list)
 
     def start(self) -> "SmtpSink":
         from aiosmtpd.controller import Controller
@@ -165,9 +304,44 @@ class SmtpSink:
                 return "250 OK"
 
         self._lock = threading.Lock()
-        self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        if self.introspection is None:
+            self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        else:
+            self._controller = Controller(self._bearer_handler(Handler)(), hostname="127.0.0.1", port=self.port,
+                                          auth_require_tls=False, auth_exclude_mechanism=["LOGIN", "PLAIN"])
         self._controller.start()
         return self
+
+    def _bearer_handler(self, base: type) -> type:
+        """`base` plus aiosmtpd auth hooks for XOAUTH2 and OAUTHBEARER, checking tokens by introspection."""
+        from aiosmtpd.smtp import AuthResult
+
+        sink = self
+
+        async def bearer(server, args: list[str], mechanism: str) -> AuthResult:
+            user, token = bearer_token(mechanism, base64.b64decode(args[1]) if len(args) > 1 else b"")
+            if sink.introspection.owner(token) == user:
+                with sink._lock:
+                    sink.logins.append((mechanism, user))
+                return AuthResult(success=True, auth_data=user)
+            # As Gmail and Microsoft 365 do: an error challenge, the client's empty reply, then 535.
+            await server.challenge_auth(json.dumps({"status": "401", "schemes": "bearer"}))
+            return AuthResult(success=False, handled=False)
+
+        class BearerHandler(base):
+            async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+                if not session.authenticated:  # aiosmtpd's auth_required warns without TLS, so refuse here
+                    return "530 5.7.0 Authentication required"
+                envelope.mail_from = address
+                return "250 OK"
+
+            async def auth_XOAUTH2(self, server, args):  # noqa: N802 (aiosmtpd's naming: auth_<MECHANISM>)
+                return await bearer(server, args, "XOAUTH2")
+
+            async def auth_OAUTHBEARER(self, server, args):  # noqa: N802
+                return await bearer(server, args, "OAUTHBEARER")
+
+        return BearerHandler
 
     def stop(self) -> None:
         self._controller.stop()

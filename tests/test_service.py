@@ -84,5 +84,9 @@ def test_run_polls_on_schedule_and_stops_cleanly_on_sigterm(tmp_path, model_dir)
     assert "32 fetched, 32 queued" in stderr
     assert "0 fetched, 0 queued" in stderr
     assert stderr.strip().splitlines()[-1].endswith("service stopped cleanly")
+    assert "health every 60s" in stderr
+    status = CliRunner().invoke(cli, ["--config", str(config), "status", "--format", "json"])
+    assert status.exit_code == 0, status.output  # the run recorded its successful polls
+    assert json.loads(status.output)["mailboxes"][0]["source"] == f"maildir:{tmp_path / 'mail'}"
     # The send job ran too: without [smtp], acknowledgements are written as files.
     assert len(list((tmp_path / "data" / "outbox").glob("*-acknowledgement.eml"))) >= 20

@@ -15,13 +15,16 @@ import classifier
 from replies import FactsError
 from classifier.corpus import load_corpus, read_document
 
+from . import health, learning, logs
 from .domain import OutboxStatus, QueueEntry, Role, Status
 from .errors import TriageError
+from .learning import CurrentModel
 from .pipeline import poll_once
 from .service import approve_item, build_triage, mail_source, open_store, route_book, send_outbox
 from .settings import CONFIG_ENV, Settings, load_settings
 
 log = logging.getLogger("triage")
+HEALTH_INTERVAL_SECONDS = 60
 
 
 class _Context:
@@ -33,6 +36,7 @@ class _Context:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config)
+            logs.use_format(self._settings.service.log_format)
         return self._settings
 
 
@@ -48,10 +52,7 @@ def _fail(exc: Exception) -> click.ClickException:
 @click.pass_context
 def cli(ctx: click.Context, config: str | None, verbose: bool) -> None:
     """Triage the EHC assessment team's inbox: classify, acknowledge, draft and queue replies."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    if not verbose:
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    logs.configure(verbose)
     ctx.obj = _Context(config)
 
 
@@ -72,10 +73,14 @@ def run(obj: _Context) -> None:
         from .web import create_app
 
         server = _web_server(create_app(settings, store), settings.web.host, settings.web.port, settings.web.threads)
+    model = CurrentModel(triage, learning.registry(settings))
+    cron = settings.classifier.retrain_cron
+    poll = health.recorded(store, settings.source_name, lambda: poll_once(mail_source(settings), model.triage()))
     run_forever({
-        "poll": (lambda: poll_once(mail_source(settings), triage), settings.service.poll_interval_seconds),
+        "poll": (poll, settings.service.poll_interval_seconds),
         "send": (lambda: send_outbox(settings, store), settings.outbox.send_interval_seconds),
-    }, web=server)
+        "health": (lambda: health.alert(settings, store, health.check(settings, store)), HEALTH_INTERVAL_SECONDS),
+    }, web=server, cron_jobs={"retrain": (lambda: learning.retrain_model(settings, store), cron)} if cron else None)
 
 
 def _web_server(app: Any, host: str, port: int, threads: int) -> Any:
@@ -216,7 +221,8 @@ def poll(ctx: click.Context, once: bool) -> None:
     try:
         settings = obj.settings
         store = open_store(settings)
-        report = poll_once(mail_source(settings), build_triage(settings, store))
+        triage = build_triage(settings, store)
+        report = health.recorded(store, settings.source_name, lambda: poll_once(mail_source(settings), triage))()
     except (TriageError, classifier.ClassifierError) as exc:
         raise _fail(exc) from None
     click.echo(f"fetched {report.fetched}, queued {report.queued}, duplicates {report.duplicates}, "
@@ -395,6 +401,55 @@ def audit_export(obj: _Context, start, end, fmt: str, redact: bool) -> None:
         raise _fail(exc) from None
 
 
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_obj
+def status(obj: _Context, fmt: str) -> None:
+    """Is the service working? Last poll per mailbox, waiting work, outbox, model; exit 1 when unhealthy."""
+    try:
+        settings = obj.settings
+        report = health.check(settings, open_store(settings))
+    except TriageError as exc:
+        raise _fail(exc) from None
+    if fmt == "json":
+        click.echo(json.dumps(_status_json(report), indent=2))
+    else:
+        click.echo(_status_text(report))
+    if not report.healthy:
+        sys.exit(1)
+
+
+def _status_json(report: health.HealthReport) -> dict[str, Any]:
+    w = report.work
+    return {
+        "healthy": report.healthy, "at": report.at.isoformat(), "model_version": report.model_version,
+        "mailboxes": [{"source": p.source, "last_success_at": p.last_success_at.isoformat() if p.last_success_at else None,
+                       "last_attempt_at": p.last_attempt_at.isoformat(), "consecutive_failures": p.consecutive_failures,
+                       "last_error": p.last_error} for p in report.polls],
+        "items_waiting": w.open_items, "items_past_due": w.past_due, "outbox_pending": w.outbox_pending,
+        "outbox_oldest_pending_at": w.oldest_pending_at.isoformat() if w.oldest_pending_at else None,
+        "outbox_failed": w.outbox_failed, "parse_failures_last_hour": w.parse_failures_last_hour,
+        "problems": [p.text for p in report.problems],
+    }
+
+
+def _status_text(report: health.HealthReport) -> str:
+    w = report.work
+    lines = [f"{'healthy' if report.healthy else 'UNHEALTHY'} at {report.at:%Y-%m-%d %H:%M} UTC"]
+    for p in report.polls:
+        last = f"{p.last_success_at:%Y-%m-%d %H:%M} UTC" if p.last_success_at else "never"
+        failing = f" ({p.consecutive_failures} failure(s) since: {p.last_error})" if p.consecutive_failures else ""
+        lines.append(f"mailbox {p.source}: last successful poll {last}{failing}")
+    lines += [
+        f"items waiting: {w.open_items} ({w.past_due} past their reply-by date)",
+        f"outbox: {w.outbox_pending} waiting, {w.outbox_failed} failed",
+        f"parse failures in the last hour: {w.parse_failures_last_hour}",
+        f"model: {report.model_version}",
+    ]
+    lines += [f"problem: {p.text}" for p in report.problems]
+    return "\n".join(lines)
+
+
 @cli.command("check-config")
 @click.pass_obj
 def check_config(obj: _Context) -> None:
@@ -506,6 +561,69 @@ def evaluate(labels_file: Path, model_dir: Path | None, fmt: str) -> None:
 
 def _ratio(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
+
+
+@cli.command()
+@click.option("--as", "actor", default="cli", show_default=True, help="Who is retraining, for the event log.")
+@click.option("--corpus", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="A labels.jsonl to train and test on instead of the bundled corpus.")
+@click.pass_obj
+def retrain(obj: _Context, actor: str, corpus: Path | None) -> None:
+    """Train a candidate on the corpus plus confirmed labels; promote it only if it is not worse."""
+    try:
+        settings = obj.settings
+        result = learning.retrain_model(settings, open_store(settings), actor, labels_file=corpus)
+    except (TriageError, classifier.ClassifierError) as exc:
+        raise _fail(exc) from None
+    rows = [("", "model", "frozen test macro-F1", "safeguarding recall", "newest confirmed macro-F1")]
+    for name, scores in (("candidate", result.candidate), ("current", result.current)):
+        if scores is not None:
+            rows.append((name, scores.version, _ratio(scores.frozen_test.macro_f1),
+                         _ratio(scores.frozen_test.safeguarding_recall),
+                         f"{_ratio(scores.holdout.macro_f1)} (n={scores.holdout.n})"))
+    click.echo(f"Learned from {result.confirmed_used} confirmed label(s); tested on the newest "
+               f"{result.holdout_size} and on the frozen test split.")
+    click.echo(_table(rows))
+    if result.promoted:
+        click.echo(f"Promoted {result.candidate.version}: it is not worse on any measure.")
+    else:
+        click.echo(f"Kept {result.current.version if result.current else 'the current model'}: "
+                   + "; ".join(result.reasons) + ".")
+
+
+@cli.group()
+def model() -> None:
+    """The saved model versions: list them, roll back to one."""
+
+
+@model.command("list")
+@click.pass_obj
+def model_list(obj: _Context) -> None:
+    """Every saved version, newest first; * marks the current one."""
+    entries = learning.registry(obj.settings).entries()
+    if not entries:
+        raise click.ClickException("no saved model versions: run `ehc-triage train`")
+    rows = [("", "version", "trained at", "frozen test macro-F1", "safeguarding recall", "confirmed labels")]
+    for e in entries:
+        test = e.card.get("test_metrics", {})
+        rows.append(("*" if e.current else "", e.version, e.trained_at, _ratio(test.get("macro_f1")),
+                     _ratio(test.get("safeguarding", {}).get("recall")),
+                     str(e.card.get("confirmed_labels", {}).get("used", 0))))
+    click.echo(_table(rows))
+
+
+@model.command("rollback")
+@click.argument("version")
+@click.option("--as", "actor", default="cli", show_default=True, help="Who is rolling back, for the event log.")
+@click.pass_obj
+def model_rollback(obj: _Context, version: str, actor: str) -> None:
+    """Make an earlier saved VERSION current again (a running service picks it up at its next poll)."""
+    try:
+        settings = obj.settings
+        before = learning.rollback_model(settings, open_store(settings), version, actor)
+    except (TriageError, classifier.ClassifierError) as exc:
+        raise _fail(exc) from None
+    click.echo(f"Current model is now {version} (was {before or 'none'}).")
 
 
 @cli.command()

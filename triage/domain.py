@@ -40,7 +40,8 @@ class Role(str, Enum):
 class OutboxKind(str, Enum):
     ACKNOWLEDGEMENT = "acknowledgement"
     REPLY = "reply"
-    ALERT = "alert"
+    ALERT = "alert"  # safeguarding alert to the duty address
+    HEALTH = "health"  # service health alert to the admin address
 
 
 class OutboxStatus(str, Enum):
@@ -135,6 +136,7 @@ class Classification:
     model_version: str
     explanation: tuple[str, ...] = ()
     safeguarding_reasons: tuple[str, ...] = ()
+    threshold: float | None = None  # the model's abstain threshold: below it, needs_review
 
 
 @dataclass(frozen=True)
@@ -179,3 +181,4 @@ class PollReport:
     failed_parse: int = 0
     marked: int = 0
     item_ids: tuple[int, ...] = field(default=())
+    skipped: bool = False  # another worker was polling this mailbox

@@ -17,6 +17,10 @@ class LoginError(MailboxError):
     """Raised when the mail server refuses the configured username and password."""
 
 
+class TokenError(TriageError):
+    """Raised when no OAuth2 access token can be had: the provider refused, or the token command failed."""
+
+
 class SendError(TriageError):
     """Raised when an outgoing message cannot be handed to the SMTP server."""
 

@@ -21,7 +21,8 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError as ImapLoginError
 
 from .domain import FetchedMail
-from .errors import LoginError, MailboxError
+from .errors import LoginError, MailboxError, TriageError
+from .oauth import refusal_hint, tokens_for
 from .settings import ImapSettings
 
 
@@ -64,17 +65,47 @@ class ImapSource:
         except (OSError, socket.timeout, IMAPClientError) as exc:
             raise MailboxError(f"cannot connect to IMAP server {s.host}:{s.port}: {exc}") from None
         try:
-            self._client.login(s.username, s.password)
+            self._sign_in(self._client)
         except ImapLoginError as exc:
             self._close()
-            raise LoginError(
-                f"IMAP login refused for {s.username!r} at {s.host}:{s.port}; check [imap] username and the "
-                f"password in the environment variable named by password_env ({_reason(exc)})"
-            ) from None
+            raise LoginError(self._refusal(exc)) from None
         except (OSError, IMAPClientError) as exc:
             self._close()
             raise MailboxError(f"IMAP login to {s.host}:{s.port} failed: {exc}") from None
+        except TriageError:  # no token to sign in with, or the server does not offer the mechanism
+            self._close()
+            raise
         return self
+
+    def _sign_in(self, client: IMAPClient) -> None:
+        """Log in with the password, or authenticate with an OAuth2 token (XOAUTH2 or OAUTHBEARER)."""
+        s = self.settings
+        if s.oauth2 is None:
+            client.login(s.username, s.password)
+            return
+        mechanism = s.oauth2.mechanism.upper()
+        if not client.has_capability(f"AUTH={mechanism}"):
+            offered = " ".join(sorted(c.decode()[5:] for c in client.capabilities() if c.startswith(b"AUTH=")))
+            raise MailboxError(f"IMAP server {s.host}:{s.port} does not offer {mechanism} sign-in; set "
+                               f"[imap] oauth2_mechanism to one it offers ({offered or 'none'})")
+        tokens = tokens_for(s.oauth2)
+        token = tokens.access_token()
+        try:
+            if mechanism == "OAUTHBEARER":
+                client.oauthbearer_login(s.username, token)
+            else:
+                client.oauth2_login(s.username, token)
+        except ImapLoginError:
+            tokens.forget()  # expired or revoked: the next sign-in asks for a new one
+            raise
+
+    def _refusal(self, exc: Exception) -> str:
+        s = self.settings
+        if s.oauth2 is None:
+            return (f"IMAP login refused for {s.username!r} at {s.host}:{s.port}; check [imap] username and the "
+                    f"password in the environment variable named by password_env ({_reason(exc)})")
+        return (f"IMAP login refused the OAuth2 token for {s.username!r} at {s.host}:{s.port}; "
+                f"{refusal_hint(s.oauth2)} ({_reason(exc)})")
 
     def __exit__(self, *exc: object) -> None:
         if self._client is not None:

@@ -17,7 +17,9 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Callable, Protocol
 
-from .settings import OutboxSettings, SmtpSettings
+from .errors import SendError, TriageError
+from .oauth import refusal_hint, tokens_for
+from .settings import OAuth2Settings, OutboxSettings, SmtpSettings
 from .store import OutboxEntry, Store, now
 
 log = logging.getLogger("triage.outbox")
@@ -38,7 +40,8 @@ class Transport(Protocol):
 
 
 class SmtpTransport:
-    """One SMTP connection for a batch: implicit TLS or STARTTLS, and login when a username is set."""
+    """One SMTP connection for a batch: implicit TLS or STARTTLS, then login when a username is set,
+    with the password or an OAuth2 token (XOAUTH2 or OAUTHBEARER)."""
 
     def __init__(self, settings: SmtpSettings) -> None:
         self.settings = settings
@@ -54,16 +57,48 @@ class SmtpTransport:
                 self._smtp = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
                 if s.starttls:
                     self._smtp.starttls(context=ssl.create_default_context())
-            if s.username:
+            if s.oauth2 is not None:
+                self._authenticate(self._smtp, s.oauth2)
+            elif s.username:
                 self._smtp.login(s.username, s.password)
         except smtplib.SMTPAuthenticationError as exc:
             self._close()
-            raise TemporaryFailure(f"SMTP login refused for {s.username!r}; check [smtp] username and password_env "
-                                   f"({exc.smtp_code})") from None
+            raise TemporaryFailure(self._refusal(exc)) from None
         except (OSError, smtplib.SMTPException) as exc:
             self._close()
             raise TemporaryFailure(f"cannot reach SMTP server {s.host}:{s.port}: {exc}") from None
+        except TriageError as exc:  # no token to sign in with, or the server does not offer the mechanism
+            self._close()
+            raise TemporaryFailure(str(exc)) from None
         return self
+
+    def _authenticate(self, smtp: smtplib.SMTP, oauth2: OAuth2Settings) -> None:
+        """SMTP AUTH with an OAuth2 token, the SASL initial response sent with the command."""
+        s = self.settings
+        mechanism = oauth2.mechanism.upper()
+        smtp.ehlo_or_helo_if_needed()
+        offered = smtp.esmtp_features.get("auth", "").upper().split()
+        if mechanism not in offered:
+            raise SendError(f"SMTP server {s.host}:{s.port} does not offer {mechanism} sign-in; set "
+                            f"[smtp] oauth2_mechanism to one it offers ({' '.join(offered) or 'none'})")
+        tokens = tokens_for(oauth2)
+        token = tokens.access_token()
+        if mechanism == "OAUTHBEARER":
+            initial = _oauthbearer_response(s.username, token, s.host, s.port)
+        else:
+            initial = _xoauth2_response(s.username, token)
+        try:
+            # On refusal the server sends a JSON error challenge; the SASL reply to it is empty, then 535.
+            smtp.auth(mechanism, lambda challenge=None: initial if challenge is None else "")
+        except smtplib.SMTPAuthenticationError:
+            tokens.forget()  # expired or revoked: the next batch asks for a new one
+            raise
+
+    def _refusal(self, exc: smtplib.SMTPAuthenticationError) -> str:
+        s = self.settings
+        if s.oauth2 is None:
+            return f"SMTP login refused for {s.username!r}; check [smtp] username and password_env ({exc.smtp_code})"
+        return f"SMTP login refused the OAuth2 token for {s.username!r}; {refusal_hint(s.oauth2)} ({exc.smtp_code})"
 
     def __exit__(self, *exc: object) -> None:
         if self._smtp is not None:
@@ -97,6 +132,17 @@ class SmtpTransport:
             raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from None
         if refused:
             raise PermanentFailure(f"recipient refused: {refused}")
+
+
+def _xoauth2_response(user: str, token: str) -> str:
+    """The XOAUTH2 initial response (Google's and Microsoft's SASL mechanism for bearer tokens)."""
+    return f"user={user}\x01auth=Bearer {token}\x01\x01"
+
+
+def _oauthbearer_response(user: str, token: str, host: str, port: int) -> str:
+    """The OAUTHBEARER initial response (RFC 7628): a GS2 header naming the user, then key=value pairs."""
+    authzid = user.replace("=", "=3D").replace(",", "=2C")
+    return f"n,a={authzid},\x01host={host}\x01port={port}\x01auth=Bearer {token}\x01\x01"
 
 
 class FileTransport:

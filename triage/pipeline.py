@@ -67,7 +67,16 @@ def case_reference(received: dt.datetime, key: str) -> str:
 
 
 def poll_once(source: MailSource, triage: Triage) -> PollReport:
-    """Read every new message in the source's folder once, and queue it."""
+    """Read every new message in the source's folder once, and queue it (unless another worker is
+    polling the same mailbox right now: then skip, and leave it to them)."""
+    with triage.store.mailbox_lock(source.name) as mine:
+        if not mine:
+            log.info("%s is being polled by another worker: skipping this poll", source.name)
+            return PollReport(skipped=True)
+        return _poll(source, triage)
+
+
+def _poll(source: MailSource, triage: Triage) -> PollReport:
     report = PollReport()
     store = triage.store
     with source:
@@ -254,7 +263,7 @@ def _classify(parsed: ParsedMessage, classifier: Classifier) -> tuple[Classifica
         events = (("safeguarding_flagged", {"reasons": list(p.safeguarding_reasons)}),)
     return (
         Classification(p.label, p.confidence, p.needs_review, p.safeguarding, dict(p.scores), p.model_version,
-                       p.explanation, p.safeguarding_reasons),
+                       p.explanation, p.safeguarding_reasons, threshold=classifier.threshold),
         events,
     )
 

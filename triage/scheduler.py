@@ -9,6 +9,9 @@ import threading
 from typing import Callable, Protocol
 
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from classifier import ClassifierError
 
 from .errors import TriageError
 
@@ -22,13 +25,18 @@ class Server(Protocol):
     def close(self) -> None: ...
 
 
-def run_forever(jobs: dict[str, tuple[Callable[[], object], int]], web: Server | None = None) -> None:
-    """Run each job (name -> (function, interval in seconds)) now and then every interval, never two
-    runs of one job at once, until SIGTERM or SIGINT; with `web`, serve it in a thread meanwhile."""
+def run_forever(jobs: dict[str, tuple[Callable[[], object], int]], web: Server | None = None,
+                cron_jobs: dict[str, tuple[Callable[[], object], str]] | None = None) -> None:
+    """Run each job (name -> (function, interval in seconds)) now and then every interval, and each cron
+    job (name -> (function, crontab expression in UTC)) when its time comes, never two runs of one job at
+    once, until SIGTERM or SIGINT; with `web`, serve it in a thread meanwhile."""
     scheduler = BlockingScheduler(timezone="UTC")
     for name, (function, interval) in jobs.items():
         scheduler.add_job(_guarded(name, function, interval), "interval", seconds=interval, id=name,
                           max_instances=1, coalesce=True, next_run_time=dt.datetime.now(dt.timezone.utc))
+    for name, (function, crontab) in (cron_jobs or {}).items():
+        scheduler.add_job(_logged(name, function), CronTrigger.from_crontab(crontab, timezone="UTC"), id=name,
+                          max_instances=1, coalesce=True)
 
     def stop(signum: int, _frame: object) -> None:
         log.info("received %s: finishing the current poll and stopping", signal.Signals(signum).name)
@@ -36,7 +44,8 @@ def run_forever(jobs: dict[str, tuple[Callable[[], object], int]], web: Server |
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("service started: %s", ", ".join(f"{n} every {i}s" for n, (_, i) in jobs.items()))
+    log.info("service started: %s", ", ".join([f"{n} every {i}s" for n, (_, i) in jobs.items()]
+                                              + [f"{n} at '{c}'" for n, (_, c) in (cron_jobs or {}).items()]))
     thread = None
     if web is not None:
         thread = threading.Thread(target=web.run, name="web", daemon=True)
@@ -64,6 +73,20 @@ def _guarded(name: str, function: Callable[[], object], interval: int) -> Callab
             log.error("%s failed: %s (next try in %ds)", name, exc, backoff.failed())
         except Exception:
             log.exception("%s failed unexpectedly (next try in %ds)", name, backoff.failed())
+
+    return job
+
+
+def _logged(name: str, function: Callable[[], object]) -> Callable[[], None]:
+    """A scheduled job that logs its failure and waits for its next time."""
+
+    def job() -> None:
+        try:
+            function()
+        except (TriageError, ClassifierError) as exc:
+            log.error("%s failed: %s", name, exc)
+        except Exception:
+            log.exception("%s failed unexpectedly", name)
 
     return job
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shlex
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping
+
+from apscheduler.triggers.cron import CronTrigger
 
 from .errors import ConfigError
 
@@ -20,6 +23,29 @@ CONFIG_ENV = "EHC_TRIAGE_CONFIG"
 DATA_ENV = "EHC_TRIAGE_DATA"
 DEFAULT_DATA_DIR = "var"
 DEMO_MAILDIR = Path(__file__).parent / "demo" / "maildir"
+
+
+@dataclass(frozen=True)
+class OAuth2Settings:
+    """How one mail server's sign-in gets its OAuth2 access token (`auth = "oauth2"`).
+
+    `section` ("imap" or "smtp") lets every error name the setting to fix. Only the fields of the
+    chosen provider are set: tenant, client and secret or certificate for "microsoft", the service
+    account file and subject for "google", the command's argv for "command".
+    """
+
+    section: str
+    provider: str  # "microsoft", "google" or "command"
+    mechanism: str = "xoauth2"  # or "oauthbearer"
+    tenant: str = ""
+    client_id: str = ""
+    client_secret_env: str = ""
+    client_secret: str = field(default="", repr=False)
+    certificate_file: Path | None = None
+    certificate_thumbprint: str = ""
+    service_account_file: Path | None = None
+    subject: str = ""
+    token_command: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -33,6 +59,7 @@ class ImapSettings:
     keyword: str = "$EHCTriaged"
     timeout_seconds: float = 30.0
     batch_size: int = 50
+    oauth2: OAuth2Settings | None = None  # None: sign in with the password
 
 
 @dataclass(frozen=True)
@@ -44,6 +71,7 @@ class SmtpSettings:
     starttls: bool = True
     ssl: bool = False
     timeout_seconds: float = 30.0
+    oauth2: OAuth2Settings | None = None  # None: log in with the password when a username is set
 
 
 @dataclass(frozen=True)
@@ -56,6 +84,7 @@ class ServiceSettings:
     mode: str = "live"  # "shadow": classify, draft and log everything, send nothing
     own_addresses: tuple[str, ...] = ()
     routes_file: Path | None = None
+    log_format: str = "text"  # "json": one JSON object per line, for a log collector
 
     @property
     def shadow(self) -> bool:
@@ -108,6 +137,16 @@ class WebSettings:
 @dataclass(frozen=True)
 class ClassifierSettings:
     model_dir: Path | None = None  # None: the model built beside the classifier package
+    retrain_cron: str = ""  # crontab expression (UTC) for scheduled retraining; empty: never on its own
+    retrain_holdout_share: float = 0.2  # the newest confirmed labels kept back to test on
+    retrain_min_confirmed: int = 50
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    admin_address: str = ""  # where health alerts go; empty: problems are only logged
+    poll_stale_minutes: int = 30  # a mailbox without a successful poll for this long is unhealthy
+    parse_failure_limit: int = 10  # this many unparseable messages within an hour is unhealthy
 
 
 @dataclass(frozen=True)
@@ -122,6 +161,7 @@ class Settings:
     acknowledgement: AcknowledgementSettings = field(default_factory=AcknowledgementSettings)
     safeguarding: SafeguardingSettings = field(default_factory=SafeguardingSettings)
     web: WebSettings | None = None  # None: no [web] section, so `run` serves no web app
+    health: HealthSettings = field(default_factory=HealthSettings)
     source_file: Path | None = None
 
     @property
@@ -135,17 +175,28 @@ class Settings:
         return self.source_file is None
 
 
+_OAUTH2_COMMON_KEYS = {"oauth2_provider", "oauth2_mechanism"}
+_OAUTH2_PROVIDER_KEYS = {
+    "microsoft": {"oauth2_tenant", "oauth2_client_id", "oauth2_client_secret_env", "oauth2_certificate_file",
+                  "oauth2_certificate_thumbprint"},
+    "google": {"oauth2_service_account_file", "oauth2_subject"},
+    "command": {"oauth2_token_command"},
+}
+_AUTH_KEYS = {"auth"} | _OAUTH2_COMMON_KEYS | set().union(*_OAUTH2_PROVIDER_KEYS.values())
 _KNOWN = {
-    "imap": {"host", "port", "username", "password", "password_env", "ssl", "folder", "keyword", "timeout_seconds", "batch_size"},
-    "smtp": {"host", "port", "username", "password", "password_env", "starttls", "ssl", "from_address", "from_name", "timeout_seconds"},
+    "imap": {"host", "port", "username", "password", "password_env", "ssl", "folder", "keyword", "timeout_seconds",
+             "batch_size"} | _AUTH_KEYS,
+    "smtp": {"host", "port", "username", "password", "password_env", "starttls", "ssl", "from_address", "from_name",
+             "timeout_seconds"} | _AUTH_KEYS,
     "database": {"url"},
-    "service": {"poll_interval_seconds", "since", "data_dir", "mode", "own_addresses", "routes_file"},
+    "service": {"poll_interval_seconds", "since", "data_dir", "mode", "own_addresses", "routes_file", "log_format"},
     "maildir": {"path"},
     "outbox": {"directory", "send_interval_seconds", "max_attempts", "retry_base_seconds", "sent_folder",
                "stale_sending_minutes"},
     "acknowledgement": {"enabled", "reply_within_working_days", "window_hours", "disabled_routes"},
     "safeguarding": {"duty_address"},
-    "classifier": {"model_dir"},
+    "health": {"admin_address", "poll_stale_minutes", "parse_failure_limit"},
+    "classifier": {"model_dir", "retrain_cron", "retrain_holdout_share", "retrain_min_confirmed"},
     "web": {"host", "port", "secret_key_env", "session_minutes", "secure_cookies", "threads", "page_size",
             "login_attempts", "login_window_minutes", "proxy_count"},
 }
@@ -183,6 +234,9 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
     mode = svc.get("mode", "live")
     if mode not in ("live", "shadow"):
         raise ConfigError(f'[service] mode must be "live" or "shadow", got {mode!r}')
+    log_format = svc.get("log_format", "text")
+    if log_format not in ("text", "json"):
+        raise ConfigError(f'[service] log_format must be "text" or "json", got {log_format!r}')
     service = ServiceSettings(
         poll_interval_seconds=_int(svc, "service", "poll_interval_seconds", 60, minimum=1),
         since=_date(svc.get("since")),
@@ -192,12 +246,14 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
         mode=mode,
         own_addresses=tuple(a.lower() for a in _strings(svc, "service", "own_addresses")),
         routes_file=_path(svc["routes_file"], base) if svc.get("routes_file") else None,
+        log_format=log_format,
     )
     db_url = raw.get("database", {}).get("url") or f"sqlite:///{data_dir / 'triage.db'}"
 
     imap = None
     if "imap" in raw:
         i = raw["imap"]
+        imap_oauth2 = _oauth2(i, "imap", env, base)  # first: it explains a password_env that does not belong
         imap = ImapSettings(
             host=_required(i, "imap", "host"),
             port=_int(i, "imap", "port", 993 if i.get("ssl", True) else 143),
@@ -208,6 +264,7 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
             keyword=i.get("keyword", "$EHCTriaged"),
             timeout_seconds=float(i.get("timeout_seconds", 30.0)),
             batch_size=_int(i, "imap", "batch_size", 50, minimum=1),
+            oauth2=imap_oauth2,
         )
     maildir = None
     if "maildir" in raw:
@@ -219,6 +276,7 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
 
     smtp = None
     if smtp_raw is not None:
+        smtp_oauth2 = _oauth2(smtp_raw, "smtp", env, base)
         smtp = SmtpSettings(
             host=_required(smtp_raw, "smtp", "host"),
             port=_int(smtp_raw, "smtp", "port", 587),
@@ -227,6 +285,7 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
             starttls=_bool(smtp_raw, "smtp", "starttls", not smtp_raw.get("ssl", False)),
             ssl=_bool(smtp_raw, "smtp", "ssl", False),
             timeout_seconds=float(smtp_raw.get("timeout_seconds", 30.0)),
+            oauth2=smtp_oauth2,
         )
         if smtp.ssl and smtp.starttls:
             raise ConfigError("[smtp] ssl and starttls cannot both be true")
@@ -252,12 +311,11 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
     )
     safeguarding = SafeguardingSettings(duty_address=raw.get("safeguarding", {}).get("duty_address", ""))
 
-    model_dir = raw.get("classifier", {}).get("model_dir")
     web = _web(raw["web"], env) if "web" in raw else None
     return Settings(
         service=service,
         database_url=db_url,
-        classifier=ClassifierSettings(model_dir=_path(model_dir, base) if model_dir else None),
+        classifier=_classifier(raw.get("classifier", {}), base),
         imap=imap,
         maildir=maildir,
         smtp=smtp,
@@ -265,7 +323,38 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
         acknowledgement=acknowledgement,
         safeguarding=safeguarding,
         web=web,
+        health=_health(raw.get("health", {})),
         source_file=source_file,
+    )
+
+
+def _health(h: Mapping[str, Any]) -> HealthSettings:
+    address = str(h.get("admin_address", "")).strip()
+    if address and "@" not in address:
+        raise ConfigError(f"[health] admin_address {address!r} is not an email address")
+    return HealthSettings(
+        admin_address=address,
+        poll_stale_minutes=_int(h, "health", "poll_stale_minutes", 30, minimum=1),
+        parse_failure_limit=_int(h, "health", "parse_failure_limit", 10, minimum=1),
+    )
+
+
+def _classifier(c: Mapping[str, Any], base: Path) -> ClassifierSettings:
+    cron = str(c.get("retrain_cron", "")).strip()
+    if cron:
+        try:
+            CronTrigger.from_crontab(cron, timezone="UTC")
+        except ValueError as exc:
+            raise ConfigError(f"[classifier] retrain_cron {cron!r} is not a crontab expression "
+                              f"(minute hour day month weekday, e.g. \"0 2 * * 0\"): {exc}") from None
+    share = c.get("retrain_holdout_share", 0.2)
+    if not isinstance(share, (int, float)) or isinstance(share, bool) or not 0 < share < 1:
+        raise ConfigError(f"[classifier] retrain_holdout_share must be a number between 0 and 1, not {share!r}")
+    return ClassifierSettings(
+        model_dir=_path(c["model_dir"], base) if c.get("model_dir") else None,
+        retrain_cron=cron,
+        retrain_holdout_share=float(share),
+        retrain_min_confirmed=_int(c, "classifier", "retrain_min_confirmed", 50, minimum=2),
     )
 
 
@@ -293,6 +382,83 @@ def _web(w: Mapping[str, Any], env: Mapping[str, str]) -> WebSettings:
         login_window_minutes=_int(w, "web", "login_window_minutes", 15, minimum=1),
         proxy_count=_int(w, "web", "proxy_count", 0, minimum=0),
     )
+
+
+def _oauth2(section: Mapping[str, Any], name: str, env: Mapping[str, str], base: Path) -> OAuth2Settings | None:
+    """The server's `auth`: None for a password, else where its OAuth2 tokens come from."""
+    auth = section.get("auth", "password")
+    if auth not in ("password", "oauth2"):
+        raise ConfigError(f'[{name}] auth must be "password" or "oauth2", got {auth!r}')
+    oauth2_keys = sorted(key for key in section if key.startswith("oauth2_"))
+    if auth == "password":
+        if oauth2_keys:
+            raise ConfigError(f'[{name}] {oauth2_keys[0]} is set but auth is "password": set auth = "oauth2" '
+                              f"or remove the oauth2_ keys")
+        return None
+    if "password_env" in section:
+        raise ConfigError(f'[{name}] password_env is not used with auth = "oauth2": remove it')
+    if not section.get("username"):
+        raise ConfigError(f'[{name}] username is required with auth = "oauth2": the mailbox that signs in')
+    provider = section.get("oauth2_provider")
+    if not isinstance(provider, str) or provider not in _OAUTH2_PROVIDER_KEYS:
+        raise ConfigError(f'[{name}] oauth2_provider must be "microsoft", "google" or "command" with '
+                          f'auth = "oauth2", got {provider!r}')
+    stray = [key for key in oauth2_keys if key not in _OAUTH2_COMMON_KEYS | _OAUTH2_PROVIDER_KEYS[provider]]
+    if stray:
+        raise ConfigError(f'[{name}] {stray[0]} does not apply to oauth2_provider = "{provider}": remove it')
+    mechanism = section.get("oauth2_mechanism", "xoauth2")
+    if mechanism not in ("xoauth2", "oauthbearer"):
+        raise ConfigError(f'[{name}] oauth2_mechanism must be "xoauth2" or "oauthbearer", got {mechanism!r}')
+    common = OAuth2Settings(section=name, provider=provider, mechanism=mechanism)
+    if provider == "microsoft":
+        return _microsoft(section, common, env, base)
+    if provider == "google":
+        key_file = _existing_file(section, common, "oauth2_service_account_file", base)
+        subject = section.get("oauth2_subject") or section["username"]
+        return replace(common, service_account_file=key_file, subject=subject)
+    return replace(common, token_command=_command(section, common))
+
+
+def _microsoft(section: Mapping[str, Any], common: OAuth2Settings, env: Mapping[str, str],
+               base: Path) -> OAuth2Settings:
+    """Client credentials for Microsoft 365: a client secret from the environment, or a certificate."""
+    name = common.section
+    tenant = _required_for(section, common, "oauth2_tenant")
+    client_id = _required_for(section, common, "oauth2_client_id")
+    if ("oauth2_client_secret_env" in section) == ("oauth2_certificate_file" in section):
+        raise ConfigError(f"[{name}] set one of oauth2_client_secret_env or oauth2_certificate_file "
+                          f'for oauth2_provider = "microsoft"')
+    if "oauth2_certificate_file" in section:
+        return replace(common, tenant=tenant, client_id=client_id,
+                       certificate_file=_existing_file(section, common, "oauth2_certificate_file", base),
+                       certificate_thumbprint=_required_for(section, common, "oauth2_certificate_thumbprint"))
+    var = section["oauth2_client_secret_env"]
+    if not env.get(var):
+        raise ConfigError(f"[{name}] oauth2_client_secret_env names {var}, which is not set in the environment")
+    return replace(common, tenant=tenant, client_id=client_id, client_secret_env=var, client_secret=env[var])
+
+
+def _command(section: Mapping[str, Any], common: OAuth2Settings) -> tuple[str, ...]:
+    """The token command's argv, split as a shell would but never run through one."""
+    text = _required_for(section, common, "oauth2_token_command")
+    try:
+        return tuple(shlex.split(text))
+    except ValueError as exc:
+        raise ConfigError(f"[{common.section}] oauth2_token_command cannot be split into words: {exc}") from None
+
+
+def _required_for(section: Mapping[str, Any], common: OAuth2Settings, key: str) -> str:
+    value = section.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f'[{common.section}] {key} is required with oauth2_provider = "{common.provider}"')
+    return value
+
+
+def _existing_file(section: Mapping[str, Any], common: OAuth2Settings, key: str, base: Path) -> Path:
+    path = _path(_required_for(section, common, key), base)
+    if not path.is_file():
+        raise ConfigError(f"[{common.section}] {key}: no file at {path}")
+    return path
 
 
 def _path(value: str | Path, base: Path) -> Path:

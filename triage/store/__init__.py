@@ -30,7 +30,10 @@ from .records import (
     QueueRow,
     User,
 )
+from .health import HealthMixin, PollStatus, WorkCounts
+from .learning import LearningMixin
 from .review import ReviewMixin
+from .supervision import SupervisionMixin
 from .tables import (
     ClassificationRow,
     DraftRow,
@@ -43,9 +46,12 @@ from .tables import (
 
 __all__ = ["Store", "NewMessage", "OutgoingMail", "OutboxEntry", "MessageOrigin", "DuplicateMessage", "dedupe_key",
            "now", "QueueQuery", "QueuePage", "QueueRow", "ItemDetail", "MessageView", "ClassificationView",
-           "DraftVersion", "User"]
+           "DraftVersion", "User", "PollStatus", "WorkCounts"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+# PostgreSQL advisory lock keys: appending to the event chain, and migrating the schema.
+_EVENT_CHAIN_LOCK = 0x45484354  # "EHCT"
+_MIGRATION_LOCK = 0x45484D47  # "EHMG"
 
 
 def now() -> dt.datetime:
@@ -115,7 +121,7 @@ class NewMessage:
     events: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
-class Store(ReviewMixin, AccountsMixin):
+class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsMixin):
     """The service's database: messages, classifications, queue items, drafts, outbox, event log and users."""
 
     def __init__(self, url: str) -> None:
@@ -125,7 +131,9 @@ class Store(ReviewMixin, AccountsMixin):
         self.engine: Engine = create_engine(url, future=True)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "begin", _sqlite_begin)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._read_sessions = sessionmaker(self.engine.execution_options(read_only=True), expire_on_commit=False)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -135,6 +143,8 @@ class Store(ReviewMixin, AccountsMixin):
         cfg.set_main_option("script_location", str(_MIGRATIONS))
         cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         with self.engine.begin() as connection:
+            if self.engine.dialect.name == "postgresql":  # two workers starting at once: one migrates
+                connection.execute(select(func.pg_advisory_xact_lock(_MIGRATION_LOCK)))
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
 
@@ -143,14 +153,22 @@ class Store(ReviewMixin, AccountsMixin):
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
+        """A transaction that may write; on SQLite it takes the write lock at BEGIN (IMMEDIATE), so two
+        writers queue instead of both reading the event chain's last hash and one failing at COMMIT."""
         with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """A transaction that only reads: it never waits for a writer."""
+        with self._read_sessions.begin() as session:
             yield session
 
     # -- intake ------------------------------------------------------------------------------
 
     def folder_state(self, source: str, folder: str) -> tuple[int, int] | None:
         """(uidvalidity, last_uid) recorded for a folder, or None when never read."""
-        with self._session() as s:
+        with self._reading() as s:
             row = s.scalar(select(FolderStateRow).filter_by(source=source, folder=folder))
             return (row.uidvalidity, row.last_uid) if row else None
 
@@ -178,13 +196,13 @@ class Store(ReviewMixin, AccountsMixin):
             row.last_uid, row.updated_at = uid, now()
 
     def knows(self, key: str) -> bool:
-        with self._session() as s:
+        with self._reading() as s:
             return s.scalar(select(MessageRow.id).filter_by(dedupe_key=key)) is not None
 
     def stored_uids(self, source: str, folder: str, uidvalidity: int, uids: list[int]) -> set[int]:
         """Which of these UIDs are already stored (to repair a missing server keyword)."""
         found: set[int] = set()
-        with self._session() as s:
+        with self._reading() as s:
             for start in range(0, len(uids), 500):
                 chunk = uids[start : start + 500]
                 found.update(
@@ -288,6 +306,7 @@ class Store(ReviewMixin, AccountsMixin):
             "model_version": c.model_version, "label": c.label, "confidence": round(c.confidence, 4),
             "needs_review": c.needs_review, "safeguarding": c.safeguarding,
             "scores": {k: round(v, 4) for k, v in c.scores.items()}, "explanation": list(c.explanation),
+            "threshold": None if c.threshold is None else round(c.threshold, 4),
         })
         s.add(DraftRow(item_ref=item.id, version=1, route=c.label, subject=new.draft.subject,
                        body_text=new.draft.text, body_html=new.draft.html, author="system",
@@ -309,9 +328,15 @@ class Store(ReviewMixin, AccountsMixin):
         name = f"{mail.kind.value}_would_send" if status is OutboxStatus.WOULD_SEND else f"{mail.kind.value}_queued"
         self._event(s, name, "system", message=message_ref, item=item_ref, data={"to": mail.to_address})
 
+    def queue_health_alert(self, mail: OutgoingMail, condition: str, text: str, shadow: bool = False) -> None:
+        """An alert to the admin address, and the event that says why it went."""
+        with self._session() as s:
+            self._add_outbox(s, mail, None, None, OutboxStatus.WOULD_SEND if shadow else OutboxStatus.PENDING)
+            self._event(s, "health_alert", "system", data={"condition": condition, "problem": text})
+
     def acknowledged_since(self, address: str, since: dt.datetime) -> bool:
         """Whether an acknowledgement to this address was queued (or would have been) since then."""
-        with self._session() as s:
+        with self._reading() as s:
             return s.scalar(
                 select(OutboxRow.id).where(
                     OutboxRow.kind == OutboxKind.ACKNOWLEDGEMENT.value,
@@ -395,14 +420,14 @@ class Store(ReviewMixin, AccountsMixin):
         item.status, item.updated_at = (Status.SENT if ok else Status.FAILED).value, now()
 
     def list_outbox(self, status: str | None = None) -> list[OutboxEntry]:
-        with self._session() as s:
+        with self._reading() as s:
             query = select(OutboxRow).order_by(OutboxRow.id)
             if status:
                 query = query.where(OutboxRow.status == status)
             return [_outbox_entry(r) for r in s.scalars(query)]
 
     def message_origin(self, message_ref: int) -> MessageOrigin:
-        with self._session() as s:
+        with self._reading() as s:
             m = s.get_one(MessageRow, message_ref)
             return MessageOrigin(m.source, m.folder, m.uidvalidity, m.uid)
 
@@ -410,7 +435,7 @@ class Store(ReviewMixin, AccountsMixin):
 
     def item_raw(self, item_id: int) -> bytes:
         """The original message's bytes, to thread a reply to it."""
-        with self._session() as s:
+        with self._reading() as s:
             item = s.get(ItemRow, item_id)
             if item is None:
                 raise NotFound(f"no queue item {item_id}")
@@ -448,7 +473,7 @@ class Store(ReviewMixin, AccountsMixin):
 
     def list_queue(self, status: str | None = None, item_id: int | None = None) -> list[QueueEntry]:
         """Queue items, safeguarding first, then needs-review, then oldest first."""
-        with self._session() as s:
+        with self._reading() as s:
             latest = (
                 select(DraftRow.item_ref, func.max(DraftRow.version).label("v")).group_by(DraftRow.item_ref).subquery()
             )
@@ -474,13 +499,17 @@ class Store(ReviewMixin, AccountsMixin):
 
     def count(self, what: str) -> int:
         table = {"messages": MessageRow, "items": ItemRow, "events": EventRow, "outbox": OutboxRow}[what]
-        with self._session() as s:
+        with self._reading() as s:
             return s.scalar(select(func.count()).select_from(table)) or 0
 
     # -- the event log -----------------------------------------------------------------------
 
     def _event(self, s: Session, name: str, actor: str, message: int | None = None, item: int | None = None,
                data: dict[str, Any] | None = None) -> None:
+        if self.engine.dialect.name == "postgresql":
+            # One appender at a time until commit, so two workers never link to the same previous event.
+            # (SQLite: every writing transaction already holds the database's write lock, see _session.)
+            s.execute(select(func.pg_advisory_xact_lock(_EVENT_CHAIN_LOCK)))
         prev = s.scalar(select(EventRow.hash).order_by(EventRow.id.desc()).limit(1)) or GENESIS_HASH
         at = now()
         digest = event_digest(at, actor, name, message, item, data or {}, prev)
@@ -490,7 +519,7 @@ class Store(ReviewMixin, AccountsMixin):
 
     def event_chain(self, start: dt.datetime | None = None, end: dt.datetime | None = None) -> Iterator[ChainEvent]:
         """Every event in id order (optionally within a time range), as audit.verify and export need them."""
-        with self._session() as s:
+        with self._reading() as s:
             query = select(EventRow).order_by(EventRow.id).execution_options(yield_per=1000)
             if start is not None:
                 query = query.where(EventRow.at >= start)
@@ -499,13 +528,34 @@ class Store(ReviewMixin, AccountsMixin):
             for e in s.scalars(query):
                 yield ChainEvent(e.id, e.at, e.actor, e.name, e.message_ref, e.item_ref, e.data, e.prev_hash, e.hash)
 
+    @contextmanager
+    def mailbox_lock(self, source: str) -> Iterator[bool]:
+        """Yields True when this process may poll `source` now, False when another worker is polling it.
+
+        PostgreSQL: a session advisory lock on a connection held for the poll, released when the poll
+        ends or the process dies. SQLite is for one worker, so it always yields True.
+        """
+        if self.engine.dialect.name != "postgresql":
+            yield True
+            return
+        key = int.from_bytes(hashlib.sha256(f"mailbox\0{source}".encode()).digest()[:8], "big", signed=True)
+        with self.engine.connect() as connection:
+            got = bool(connection.scalar(select(func.pg_try_advisory_lock(key))))
+            connection.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    connection.scalar(select(func.pg_advisory_unlock(key)))
+                    connection.commit()
+
     def record_event(self, name: str, actor: str = "system", data: dict[str, Any] | None = None,
                      message: int | None = None, item: int | None = None) -> None:
         with self._session() as s:
             self._event(s, name, actor, message=message, item=item, data=data)
 
     def events(self, item: int | None = None) -> list[dict[str, Any]]:
-        with self._session() as s:
+        with self._reading() as s:
             query = select(EventRow).order_by(EventRow.id)
             if item is not None:
                 query = query.where(EventRow.item_ref == item)
@@ -529,12 +579,18 @@ def _outbox_entry(r: OutboxRow) -> OutboxEntry:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event issues BEGIN itself (_sqlite_begin)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    read_only = connection.get_execution_options().get("read_only", False)
+    connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
 
 
 def _headers_json(p: ParsedMessage) -> dict[str, Any]:

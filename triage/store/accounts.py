@@ -26,6 +26,7 @@ class AccountsMixin:
 
     if TYPE_CHECKING:
         def _session(self) -> AbstractContextManager[Session]: ...
+        def _reading(self) -> AbstractContextManager[Session]: ...
         def _event(self, s: Session, name: str, actor: str, message: int | None = None, item: int | None = None,
                    data: dict[str, Any] | None = None) -> None: ...
 
@@ -42,12 +43,12 @@ class AccountsMixin:
             return _user(row)
 
     def get_user(self, username: str) -> User | None:
-        with self._session() as s:
+        with self._reading() as s:
             row = s.scalar(select(UserRow).where(UserRow.username == username))
             return _user(row) if row else None
 
     def list_users(self) -> list[User]:
-        with self._session() as s:
+        with self._reading() as s:
             return [_user(r) for r in s.scalars(select(UserRow).order_by(UserRow.username))]
 
     def disable_user(self, username: str, actor: str) -> None:
@@ -67,7 +68,7 @@ class AccountsMixin:
 
     def login_failures(self, username: str, address: str, since: dt.datetime) -> int:
         """Failed sign-ins for this username from this address since then."""
-        with self._session() as s:
+        with self._reading() as s:
             return s.scalar(select(func.count()).select_from(LoginFailureRow).where(
                 LoginFailureRow.username == username[:100], LoginFailureRow.address == address[:64],
                 LoginFailureRow.at >= since)) or 0

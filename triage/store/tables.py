@@ -210,3 +210,24 @@ class LoginFailureRow(Base):
     username: Mapped[str] = mapped_column(String(100))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[dt.datetime]
+
+
+class PollStatusRow(Base):
+    """How the last poll of one mailbox went: what `status`, /healthz and the health alerts read."""
+
+    __tablename__ = "poll_status"
+
+    source: Mapped[str] = mapped_column(String(300), primary_key=True)
+    last_attempt_at: Mapped[dt.datetime]
+    last_success_at: Mapped[dt.datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HealthAlertRow(Base):
+    """When an alert for one health condition last went out (at most one per condition per hour)."""
+
+    __tablename__ = "health_alerts"
+
+    condition: Mapped[str] = mapped_column(String(60), primary_key=True)
+    last_sent_at: Mapped[dt.datetime]
