@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ..domain import Attachment, Role, Status
+
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,10 @@ class QueueRow:
 
 
 @dataclass(frozen=True)
-class QueuePage:
-    rows: tuple[QueueRow, ...]
+class Page(Generic[Row]):
+    """One page of a longer list (the queue, the event log), with what paging links need."""
+
+    rows: tuple[Row, ...]
     total: int
     page: int
     per_page: int
@@ -59,6 +63,9 @@ class QueuePage:
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+
+QueuePage = Page[QueueRow]
 
 
 @dataclass(frozen=True)
@@ -177,16 +184,7 @@ class LogRow:
     data: dict[str, Any]
 
 
-@dataclass(frozen=True)
-class LogPage:
-    rows: tuple[LogRow, ...]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+LogPage = Page[LogRow]
 
 
 @dataclass(frozen=True)
