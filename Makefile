@@ -57,6 +57,8 @@ test-fast: dev model
 bench: dev model
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench_web
+	$(BIN)/python -m tests.bench_intake
+	$(BIN)/python -m tests.bench_push
 
 clean:
 	rm -rf $(VENV) var classifier/model .pytest_cache

@@ -120,8 +120,9 @@ def wait_for_port(port: int, timeout: float = 15.0) -> None:
 class Dovecot:
     """A Dovecot master process serving IMAP on a free loopback port from `root`."""
 
-    def __init__(self, root: Path, users: dict[str, str] | None = None) -> None:
+    def __init__(self, root: Path, users: dict[str, str] | None = None, extra_config: str = "") -> None:
         self.root = root
+        self.extra_config = extra_config  # appended to dovecot.conf, e.g. an imap_capability without IDLE
         self.port = free_port()
         self.process: subprocess.Popen | None = None
         # Users are fixed at start: Dovecot may not notice a passwd-file changed within the same second.
@@ -145,7 +146,8 @@ class Dovecot:
             os.chmod(self.root, 0o755)
         conf = self.root / "dovecot.conf"
         conf.write_text(DOVECOT_CONF.format(root=self.root, port=self.port, uid=account.pw_uid,
-                                            gid=account.pw_gid, user=account.pw_name, auth=self.auth_config()))
+                                            gid=account.pw_gid, user=account.pw_name, auth=self.auth_config())
+                        + self.extra_config)
         self.process = subprocess.Popen([binary, "-F", "-c", str(conf)], stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT)
         try:
@@ -277,6 +279,7 @@ class SmtpSink:
 
     port: int = field(default_factory=free_port)
     messages: list[EmailMessage] = field(default_factory=list)
+    arrived_at: list[float] = field(default_factory=list)  # time.time() of each message's arrival
     envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
     reply: str = "250 OK"
     refuse: set[str] = field(default_factory=set)
@@ -301,6 +304,7 @@ class SmtpSink:
                 with sink._lock:
                     sink.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
                     sink.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
+                    sink.arrived_at.append(time.time())
                 return "250 OK"
 
         self._lock = threading.Lock()

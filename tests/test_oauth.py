@@ -128,7 +128,7 @@ def test_oauthbearer_signs_in_to_imap_and_smtp(tmp_path, oauth_mailbox, oauth_sm
     holder.write_text(token_introspection.issue(oauth_mailbox.user))
     settings = _load_config(_settings(tmp_path, oauth_mailbox, command, "oauthbearer", smtp=oauth_smtp))
 
-    with ImapSource(settings.imap) as source:
+    with ImapSource(settings.mailboxes[0]) as source:
         assert source.select() > 0
     with SmtpTransport(settings.smtp):
         pass
@@ -148,7 +148,7 @@ def test_the_token_is_reused_across_sign_ins_only_while_its_lifetime_is_known(
     settings = _load_config(_settings(tmp_path, oauth_mailbox, command))
 
     for _ in range(2):
-        with ImapSource(settings.imap) as source:
+        with ImapSource(settings.mailboxes[0]) as source:
             source.select()
 
     assert _runs(tmp_path) == runs
@@ -170,17 +170,17 @@ def test_a_revoked_token_is_refused_and_the_next_sign_in_gets_a_new_one(tmp_path
     first = token_introspection.issue(oauth_mailbox.user)
     holder.write_text(json.dumps({"access_token": first, "expires_in": 3600}))
     settings = _load_config(_settings(tmp_path, oauth_mailbox, command))
-    with ImapSource(settings.imap):
+    with ImapSource(settings.mailboxes[0]):
         pass
 
     token_introspection.revoke(first)
     holder.write_text(json.dumps({"access_token": token_introspection.issue(oauth_mailbox.user), "expires_in": 3600}))
     with pytest.raises(LoginError, match="IMAP login refused the OAuth2 token") as refused:
-        with ImapSource(settings.imap):
+        with ImapSource(settings.mailboxes[0]):
             pass
     assert first not in str(refused.value)
 
-    with ImapSource(settings.imap) as source:
+    with ImapSource(settings.mailboxes[0]) as source:
         assert source.select() > 0
     assert _runs(tmp_path) == 2
 
@@ -196,7 +196,7 @@ def test_a_token_command_that_fails_or_prints_no_token_gives_one_clear_line(tmp_
     settings = _load_config(_settings(tmp_path, oauth_mailbox, _script(tmp_path, "token.sh", body)))
 
     with pytest.raises(TokenError) as failed:
-        with ImapSource(settings.imap):
+        with ImapSource(settings.mailboxes[0]):
             pass
 
     message = str(failed.value)
@@ -207,7 +207,7 @@ def test_a_token_command_that_fails_or_prints_no_token_gives_one_clear_line(tmp_
 def test_a_token_command_that_cannot_be_run_is_named(tmp_path, oauth_mailbox):
     settings = _load_config(_settings(tmp_path, oauth_mailbox, str(tmp_path / "no-such-command")))
     with pytest.raises(TokenError, match=r"^\[imap\] oauth2_token_command cannot be run: .*no-such-command"):
-        with ImapSource(settings.imap):
+        with ImapSource(settings.mailboxes[0]):
             pass
 
 
@@ -216,7 +216,7 @@ def test_a_server_without_the_mechanism_is_named_before_any_token_is_fetched(tmp
     settings = _load_config(_settings(tmp_path, mailbox, command))  # the password-only Dovecot
 
     with pytest.raises(MailboxError, match=r"does not offer XOAUTH2 sign-in; set \[imap\] oauth2_mechanism .*PLAIN"):
-        with ImapSource(settings.imap):
+        with ImapSource(settings.mailboxes[0]):
             pass
     assert _runs(tmp_path) == 0
 
@@ -438,7 +438,7 @@ def test_microsoft_settings_take_the_secret_from_the_environment_and_never_show_
     s = _load(tmp_path, 'auth = "oauth2"\noauth2_provider = "microsoft"\noauth2_tenant = "brackenford.example.gov.uk"\n'
                         'oauth2_client_id = "app-1"\noauth2_client_secret_env = "EHC_OAUTH2_SECRET"',
               environ={"EHC_OAUTH2_SECRET": MS_SECRET})
-    assert s.imap.oauth2 == _microsoft(client_id="app-1")
+    assert s.mailboxes[0].oauth2 == _microsoft(client_id="app-1")
     assert MS_SECRET not in repr(s)
 
 
@@ -446,11 +446,11 @@ def test_google_and_command_settings(tmp_path):
     (tmp_path / "sa.json").write_text("{}")
     google = _load(tmp_path, 'auth = "oauth2"\noauth2_provider = "google"\noauth2_service_account_file = "sa.json"\n'
                              'oauth2_mechanism = "oauthbearer"')
-    assert (google.imap.oauth2.service_account_file, google.imap.oauth2.subject, google.imap.oauth2.mechanism) == (
+    assert (google.mailboxes[0].oauth2.service_account_file, google.mailboxes[0].oauth2.subject, google.mailboxes[0].oauth2.mechanism) == (
         tmp_path / "sa.json", "ehc.assessment@brackenford.example.gov.uk", "oauthbearer")
     command = _load(tmp_path, 'auth = "oauth2"\noauth2_provider = "command"\n'
                               "oauth2_token_command = \"/usr/local/bin/get-token --mailbox 'EHC team'\"")
-    assert command.imap.oauth2.token_command == ("/usr/local/bin/get-token", "--mailbox", "EHC team")
+    assert command.mailboxes[0].oauth2.token_command == ("/usr/local/bin/get-token", "--mailbox", "EHC team")
 
 
 @pytest.mark.parametrize(("imap", "message"), [

@@ -16,15 +16,13 @@ from replies import FactsError
 from classifier.corpus import load_corpus, read_document
 
 from . import health, learning, logs
-from .domain import OutboxStatus, QueueEntry, Role, Status
+from .domain import OutboxStatus, PollReport, QueueEntry, Role, Status
 from .errors import TriageError
-from .learning import CurrentModel
-from .pipeline import poll_once
-from .service import approve_item, build_triage, mail_source, open_store, route_book, send_outbox
+from .running import poll_each, service_jobs
+from .service import approve_item, build_triage, open_store, route_book, send_outbox
 from .settings import CONFIG_ENV, Settings, load_settings
 
 log = logging.getLogger("triage")
-HEALTH_INTERVAL_SECONDS = 60
 
 
 class _Context:
@@ -59,7 +57,8 @@ def cli(ctx: click.Context, config: str | None, verbose: bool) -> None:
 @cli.command()
 @click.pass_obj
 def run(obj: _Context) -> None:
-    """Run the service: poll the inbox every poll_interval_seconds until stopped (SIGTERM/SIGINT)."""
+    """Run the service until stopped (SIGTERM/SIGINT): each mailbox polled every poll_interval_seconds and at
+    once when IDLE announces new mail, the outbox sent, health checked."""
     from .scheduler import run_forever
 
     try:
@@ -73,14 +72,8 @@ def run(obj: _Context) -> None:
         from .web import create_app
 
         server = _web_server(create_app(settings, store), settings.web.host, settings.web.port, settings.web.threads)
-    model = CurrentModel(triage, learning.registry(settings))
-    cron = settings.classifier.retrain_cron
-    poll = health.recorded(store, settings.source_name, lambda: poll_once(mail_source(settings), model.triage()))
-    run_forever({
-        "poll": (poll, settings.service.poll_interval_seconds),
-        "send": (lambda: send_outbox(settings, store), settings.outbox.send_interval_seconds),
-        "health": (lambda: health.alert(settings, store, health.check(settings, store)), HEALTH_INTERVAL_SECONDS),
-    }, web=server, cron_jobs={"retrain": (lambda: learning.retrain_model(settings, store), cron)} if cron else None)
+    jobs = service_jobs(settings, store, triage)
+    run_forever(jobs.every, web=server, cron_jobs=jobs.cron, helpers=jobs.helpers)
 
 
 def _web_server(app: Any, host: str, port: int, threads: int) -> Any:
@@ -213,7 +206,7 @@ def _read_password(from_stdin: bool) -> str:
 @click.option("--once", is_flag=True, help="Poll once and exit (without it, the same as `run`).")
 @click.pass_context
 def poll(ctx: click.Context, once: bool) -> None:
-    """Poll the inbox; with --once, exit non-zero with one line on a connection or login failure."""
+    """Poll each mailbox; with --once, exit non-zero after all of them if any failed (one line each)."""
     if not once:
         ctx.invoke(run)
         return
@@ -221,12 +214,19 @@ def poll(ctx: click.Context, once: bool) -> None:
     try:
         settings = obj.settings
         store = open_store(settings)
-        triage = build_triage(settings, store)
-        report = health.recorded(store, settings.source_name, lambda: poll_once(mail_source(settings), triage))()
+        results = poll_each(settings, store, build_triage(settings, store))
     except (TriageError, classifier.ClassifierError) as exc:
         raise _fail(exc) from None
-    click.echo(f"fetched {report.fetched}, queued {report.queued}, duplicates {report.duplicates}, "
-               f"recorded only {report.recorded_only}, failed to parse {report.failed_parse}")
+    several = len(results) > 1
+    for name, result in results.items():
+        prefix = f"{name}: " if several else ""
+        if isinstance(result, PollReport):
+            click.echo(f"{prefix}fetched {result.fetched}, queued {result.queued}, duplicates {result.duplicates}, "
+                       f"recorded only {result.recorded_only}, failed to parse {result.failed_parse}")
+        else:
+            click.echo(f"Error: {prefix}{result}", err=True)
+    if any(not isinstance(r, PollReport) for r in results.values()):
+        sys.exit(1)
 
 
 @cli.group()
@@ -635,16 +635,20 @@ def demo(obj: _Context, serve: bool, port: int) -> None:
     try:
         settings = obj.settings
         store = open_store(settings)
-        report = poll_once(mail_source(settings), build_triage(settings, store))
+        results = poll_each(settings, store, build_triage(settings, store))
+        failed = next((r for r in results.values() if isinstance(r, Exception)), None)
+        if failed is not None:
+            raise failed
         sent = send_outbox(settings, store)
     except (TriageError, classifier.ClassifierError) as exc:
         raise _fail(exc) from None
-    click.echo(f"Read {report.fetched} new message(s) from {settings.source_name}: queued {report.queued}, "
-               f"{report.failed_parse} flagged as broken, {report.duplicates} already seen.")
+    for source, report in results.items():
+        click.echo(f"Read {report.fetched} new message(s) from {source}: queued {report.queued}, "
+                   f"{report.failed_parse} flagged as broken, {report.duplicates} already seen.")
     click.echo(f"Sent {sent.sent} acknowledgement(s) (as files: no mail leaves this machine in the demo).\n")
     click.echo(queue_table(store.list_queue()))
     click.echo(f"\nDatabase:        {settings.database_url}")
-    click.echo(f"Mailbox:         {settings.maildir or settings.source_name}")
+    click.echo(f"Mailbox:         {settings.maildir or ', '.join(results)}")
     click.echo(f"Outgoing mail:   {settings.outbox.directory} (.eml files instead of SMTP)")
     if not serve:
         click.echo("Next: `.venv/bin/ehc-triage queue list --format jsonl` shows the drafts.")

@@ -31,6 +31,7 @@ class MailSource(Protocol):
 
     name: str
     folder: str
+    batch_size: int  # messages fetched and committed per round trip
 
     def __enter__(self) -> "MailSource": ...
     def __exit__(self, *exc: object) -> None: ...
@@ -51,8 +52,9 @@ class ImapSource:
 
     def __init__(self, settings: ImapSettings) -> None:
         self.settings = settings
-        self.name = f"imap://{settings.username}@{settings.host}:{settings.port}"
+        self.name = settings.name or f"imap://{settings.username}@{settings.host}:{settings.port}"
         self.folder = settings.folder
+        self.batch_size = settings.batch_size
         self._client: IMAPClient | None = None
         self._keywords_allowed = True
         self._uidvalidity = 0
@@ -182,10 +184,11 @@ class MaildirSource:
 
     STATE_FILE = "ehc-triage-uids.json"
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, batch_size: int = 50) -> None:
         self.path = Path(path)
         self.name = f"maildir:{self.path}"
         self.folder = "INBOX"
+        self.batch_size = batch_size
         self._state: dict = {}
         self._files: dict[str, Path] = {}
 
@@ -267,15 +270,15 @@ def _header_date(raw: bytes) -> dt.datetime | None:
     return None
 
 
-def open_source(imap: ImapSettings | None, maildir: Path | None) -> MailSource:
-    """The configured mail source."""
-    if imap is not None:
-        return ImapSource(imap)
-    assert maildir is not None
-    return MaildirSource(maildir)
+def open_sources(mailboxes: Iterable[ImapSettings], maildir: Path | None) -> list[MailSource]:
+    """The configured mail sources: each IMAP mailbox, else the Maildir."""
+    sources: list[MailSource] = [ImapSource(m) for m in mailboxes]
+    if not sources and maildir is not None:
+        sources.append(MaildirSource(maildir))
+    return sources
 
 
-__all__ = ["MailSource", "ImapSource", "MaildirSource", "open_source"]
+__all__ = ["MailSource", "ImapSource", "MaildirSource", "open_sources"]
 
 
 def record_reply(settings: ImapSettings, sent_folder: str, folder: str, uidvalidity: int, uid: int,

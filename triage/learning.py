@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +90,13 @@ class CurrentModel:
     def __init__(self, triage: Triage, models: classifier.Registry) -> None:
         self._triage = triage
         self._models = models
+        self._reloading = threading.Lock()  # several mailboxes' polls may ask at once: load the model once
 
     def triage(self) -> Triage:
-        current = self._models.current_version()
-        if current is not None and current != self._triage.classifier.version:
-            model = self._models.load_current()
-            log.info("model changed from %s to %s: reloaded", self._triage.classifier.version, model.version)
-            self._triage = dataclasses.replace(self._triage, classifier=model)
-        return self._triage
+        with self._reloading:
+            current = self._models.current_version()
+            if current is not None and current != self._triage.classifier.version:
+                model = self._models.load_current()
+                log.info("model changed from %s to %s: reloaded", self._triage.classifier.version, model.version)
+                self._triage = dataclasses.replace(self._triage, classifier=model)
+            return self._triage

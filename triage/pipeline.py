@@ -56,7 +56,6 @@ class Triage:
     service: ServiceSettings = ServiceSettings()
     acknowledgement: AcknowledgementSettings = AcknowledgementSettings()
     safeguarding: SafeguardingSettings = SafeguardingSettings()
-    batch_size: int = 50
     clock: Callable[[], dt.datetime] = now
 
 
@@ -92,8 +91,8 @@ def _poll(source: MailSource, triage: Triage) -> PollReport:
             last_uid = state[1]
         report = replace(report, marked=_repair_marks(source, store, uidvalidity, last_uid))
         uids = source.uids_after(last_uid)
-        for start in range(0, len(uids), triage.batch_size):
-            chunk = uids[start : start + triage.batch_size]
+        for start in range(0, len(uids), source.batch_size):
+            chunk = uids[start : start + source.batch_size]
             done: list[int] = []
             for fetched in source.fetch(chunk):
                 report = _merge(report, process(fetched, triage))

@@ -1,4 +1,5 @@
-"""APScheduler wiring of poll_once and send_due, the web server's thread beside them; signals. Nothing else."""
+"""APScheduler wiring of the jobs (each mailbox's poll, sending, health), the web server's thread and the
+IDLE watchers beside them; signals. Nothing else."""
 
 from __future__ import annotations
 
@@ -25,11 +26,51 @@ class Server(Protocol):
     def close(self) -> None: ...
 
 
+class Helper(Protocol):
+    """Something with threads of its own to start with the jobs and stop with them (an IDLE watcher)."""
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+class OnDemand:
+    """A job that can also be asked to run now, from any thread, and never runs twice at once: asking while
+    it runs makes it run once more when it finishes, so no request is lost and none waits for a tick.
+
+    The scheduler calls it on its interval (the safety net); an IDLE watcher or a finished poll calls
+    soon() (push).
+    """
+
+    def __init__(self, name: str, function: Callable[[], object]) -> None:
+        self.name = name
+        self.function = function
+        self._running = threading.Lock()
+        self._wanted = threading.Event()
+
+    def __call__(self) -> None:
+        self._wanted.set()
+        while self._wanted.is_set():
+            if not self._running.acquire(blocking=False):
+                return  # the run in progress sees the request when it finishes
+            try:
+                while self._wanted.is_set():
+                    self._wanted.clear()
+                    self.function()
+            finally:
+                self._running.release()
+
+    def soon(self) -> None:
+        """Run in a thread of its own now (or once more after the run in progress); failures are logged."""
+        threading.Thread(target=_logged(self.name, self), name=self.name, daemon=True).start()
+
+
 def run_forever(jobs: dict[str, tuple[Callable[[], object], int]], web: Server | None = None,
-                cron_jobs: dict[str, tuple[Callable[[], object], str]] | None = None) -> None:
+                cron_jobs: dict[str, tuple[Callable[[], object], str]] | None = None,
+                helpers: list[Helper] | tuple[Helper, ...] = ()) -> None:
     """Run each job (name -> (function, interval in seconds)) now and then every interval, and each cron
     job (name -> (function, crontab expression in UTC)) when its time comes, never two runs of one job at
-    once, until SIGTERM or SIGINT; with `web`, serve it in a thread meanwhile."""
+    once, until SIGTERM or SIGINT; with `web`, serve it in a thread meanwhile; start the helpers with the
+    jobs and stop them after."""
     scheduler = BlockingScheduler(timezone="UTC")
     for name, (function, interval) in jobs.items():
         scheduler.add_job(_guarded(name, function, interval), "interval", seconds=interval, id=name,
@@ -50,9 +91,13 @@ def run_forever(jobs: dict[str, tuple[Callable[[], object], int]], web: Server |
     if web is not None:
         thread = threading.Thread(target=web.run, name="web", daemon=True)
         thread.start()
+    for helper in helpers:
+        helper.start()
     try:
         scheduler.start()
     finally:
+        for helper in helpers:
+            helper.stop()
         if web is not None and thread is not None:
             web.close()
             thread.join(timeout=10)

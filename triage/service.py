@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 from typing import Callable
@@ -12,12 +13,14 @@ from replies import DEFAULT_ROUTES_FILE, PLACEHOLDER, Draft, RouteBook, load_rou
 from .composing import compose
 from .domain import OutboxKind
 from .errors import Conflict, InvalidAction
-from .intake import MailSource, open_source, record_reply
+from .intake import MailSource, open_sources, record_reply
 from .outbox import FileTransport, SendReport, SmtpTransport, Transport, send_due
 from .parsing import parse_message
 from .pipeline import Triage, draft_for_route
 from .settings import DEMO_MAILDIR, ROUTES, Settings
 from .store import OutboxEntry, Store
+
+log = logging.getLogger("triage.service")
 
 
 def open_store(settings: Settings) -> Store:
@@ -35,15 +38,15 @@ def build_triage(settings: Settings, store: Store) -> Triage:
     """Everything poll_once needs besides the mail source; loads (or first builds) the model."""
     model = classifier.load_or_train(settings.classifier.model_dir)
     return Triage(store=store, classifier=model, book=route_book(settings), service=settings.service,
-                  acknowledgement=settings.acknowledgement, safeguarding=settings.safeguarding,
-                  batch_size=settings.imap.batch_size if settings.imap else 50)
+                  acknowledgement=settings.acknowledgement, safeguarding=settings.safeguarding)
 
 
-def mail_source(settings: Settings) -> MailSource:
-    """The configured source; on the embedded default, a private copy of the bundled demo Maildir."""
+def mail_sources(settings: Settings) -> list[MailSource]:
+    """The configured sources, one per mailbox; on the embedded default, a private copy of the bundled
+    demo Maildir."""
     if settings.is_embedded_default and settings.maildir is not None and not settings.maildir.exists():
         install_demo_maildir(settings.maildir)
-    return open_source(settings.imap, settings.maildir)
+    return open_sources(settings.mailboxes, settings.maildir)
 
 
 def install_demo_maildir(target: Path) -> None:
@@ -67,15 +70,19 @@ def send_outbox(settings: Settings, store: Store) -> SendReport:
 
 
 def _after_sent(settings: Settings, store: Store) -> Callable[[OutboxEntry], None] | None:
-    imap = settings.imap
-    if imap is None:
+    if not settings.mailboxes:
         return None
 
     def after(entry: OutboxEntry) -> None:
         if entry.kind != OutboxKind.REPLY.value or entry.message_ref is None:
             return
         origin = store.message_origin(entry.message_ref)
-        record_reply(imap, settings.outbox.sent_folder, origin.folder, origin.uidvalidity, origin.uid, entry.raw)
+        mailbox = settings.mailbox(origin.source)
+        if mailbox is None:  # the mailbox it came from is no longer configured: nowhere to file the copy
+            log.warning("reply %s sent; its mailbox %s is no longer configured, so no copy was filed", entry.id,
+                        origin.source)
+            return
+        record_reply(mailbox, settings.outbox.sent_folder, origin.folder, origin.uidvalidity, origin.uid, entry.raw)
 
     return after
 

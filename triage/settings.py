@@ -50,7 +50,10 @@ class OAuth2Settings:
 
 @dataclass(frozen=True)
 class ImapSettings:
+    """One IMAP mailbox (a folder on a server) that the service reads."""
+
     host: str
+    name: str = ""  # how logs, `status` and the database name it; unique among the mailboxes
     port: int = 993
     username: str = ""
     password: str = field(default="", repr=False)
@@ -60,6 +63,8 @@ class ImapSettings:
     timeout_seconds: float = 30.0
     batch_size: int = 50
     oauth2: OAuth2Settings | None = None  # None: sign in with the password
+    idle: bool = True  # wait for new mail with IMAP IDLE when the server offers it (the poll stays as a net)
+    idle_renew_seconds: int = 1500  # end and re-issue IDLE this often (RFC 2177: before 29 minutes)
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,7 @@ class Settings:
     service: ServiceSettings
     database_url: str
     classifier: ClassifierSettings
-    imap: ImapSettings | None = None
+    mailboxes: tuple[ImapSettings, ...] = ()  # empty: read the Maildir instead
     maildir: Path | None = None
     smtp: SmtpSettings | None = None
     outbox: OutboxSettings = field(default_factory=OutboxSettings)
@@ -165,10 +170,15 @@ class Settings:
     source_file: Path | None = None
 
     @property
-    def source_name(self) -> str:
-        if self.imap is not None:
-            return f"imap://{self.imap.username}@{self.imap.host}:{self.imap.port}"
-        return f"maildir:{self.maildir}"
+    def source_names(self) -> tuple[str, ...]:
+        """The names polls are recorded under: each IMAP mailbox's, else the Maildir's."""
+        if self.mailboxes:
+            return tuple(m.name for m in self.mailboxes)
+        return (f"maildir:{self.maildir}",)
+
+    def mailbox(self, name: str) -> ImapSettings | None:
+        """The IMAP mailbox called `name` (None: not configured, e.g. removed since)."""
+        return next((m for m in self.mailboxes if m.name == name), None)
 
     @property
     def is_embedded_default(self) -> bool:
@@ -183,9 +193,12 @@ _OAUTH2_PROVIDER_KEYS = {
     "command": {"oauth2_token_command"},
 }
 _AUTH_KEYS = {"auth"} | _OAUTH2_COMMON_KEYS | set().union(*_OAUTH2_PROVIDER_KEYS.values())
+_IMAP_KEYS = {"host", "port", "username", "password", "password_env", "ssl", "folder", "keyword", "timeout_seconds",
+              "batch_size", "idle", "idle_renew_seconds"} | _AUTH_KEYS
+_IDLE_RENEW_LIMIT = 29 * 60 - 60  # RFC 2177: a server may log a client out after 29 minutes of IDLE
 _KNOWN = {
-    "imap": {"host", "port", "username", "password", "password_env", "ssl", "folder", "keyword", "timeout_seconds",
-             "batch_size"} | _AUTH_KEYS,
+    "imap": _IMAP_KEYS,
+    "mailbox": _IMAP_KEYS | {"name"},
     "smtp": {"host", "port", "username", "password", "password_env", "starttls", "ssl", "from_address", "from_name",
              "timeout_seconds"} | _AUTH_KEYS,
     "database": {"url"},
@@ -224,9 +237,12 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
     for section, value in raw.items():
         if section not in _KNOWN:
             raise ConfigError(f"unknown config section [{section}]; known: {', '.join(sorted(_KNOWN))}")
-        unknown = set(value) - _KNOWN[section]
-        if unknown:
-            raise ConfigError(f"unknown key(s) in [{section}]: {', '.join(sorted(unknown))}")
+        if section == "mailbox" and not (isinstance(value, list) and all(isinstance(t, dict) for t in value)):
+            raise ConfigError("mailbox must be written as [[mailbox]] tables, one per mailbox or folder")
+        for table in value if section == "mailbox" else [value]:
+            unknown = set(table) - _KNOWN[section]
+            if unknown:
+                raise ConfigError(f"unknown key(s) in [{section}]: {', '.join(sorted(unknown))}")
 
     svc = raw.get("service", {})
     data_dir = _path(svc.get("data_dir") or env.get(DATA_ENV) or DEFAULT_DATA_DIR, base)
@@ -250,28 +266,13 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
     )
     db_url = raw.get("database", {}).get("url") or f"sqlite:///{data_dir / 'triage.db'}"
 
-    imap = None
-    if "imap" in raw:
-        i = raw["imap"]
-        imap_oauth2 = _oauth2(i, "imap", env, base)  # first: it explains a password_env that does not belong
-        imap = ImapSettings(
-            host=_required(i, "imap", "host"),
-            port=_int(i, "imap", "port", 993 if i.get("ssl", True) else 143),
-            username=i.get("username", ""),
-            password=_secret(i, "imap", env),
-            ssl=_bool(i, "imap", "ssl", True),
-            folder=i.get("folder", "INBOX"),
-            keyword=i.get("keyword", "$EHCTriaged"),
-            timeout_seconds=float(i.get("timeout_seconds", 30.0)),
-            batch_size=_int(i, "imap", "batch_size", 50, minimum=1),
-            oauth2=imap_oauth2,
-        )
+    mailboxes = _mailboxes(raw, env, base)
     maildir = None
     if "maildir" in raw:
         maildir = _path(_required(raw["maildir"], "maildir", "path"), base)
-    if imap is not None and maildir is not None:
-        raise ConfigError("configure either [imap] or [maildir], not both")
-    if imap is None and maildir is None:
+    if mailboxes and maildir is not None:
+        raise ConfigError("configure either IMAP ([imap] or [[mailbox]]) or [maildir], not both")
+    if not mailboxes and maildir is None:
         maildir = data_dir / "demo-maildir"
 
     smtp = None
@@ -316,7 +317,7 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
         service=service,
         database_url=db_url,
         classifier=_classifier(raw.get("classifier", {}), base),
-        imap=imap,
+        mailboxes=mailboxes,
         maildir=maildir,
         smtp=smtp,
         outbox=outbox,
@@ -325,6 +326,58 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
         web=web,
         health=_health(raw.get("health", {})),
         source_file=source_file,
+    )
+
+
+def _mailboxes(raw: Mapping[str, Any], env: Mapping[str, str], base: Path) -> tuple[ImapSettings, ...]:
+    """The IMAP mailboxes: [imap] alone is one; with [[mailbox]] tables, each table is one and [imap]
+    holds what they share (each table's keys win)."""
+    shared = raw.get("imap")
+    tables = raw.get("mailbox")
+    if tables is None:
+        return () if shared is None else (_imap(shared, "imap", env, base),)
+    if not tables:
+        raise ConfigError("[[mailbox]] is empty: add at least one table, or remove it")
+    mailboxes = []
+    for table in tables:
+        name = table.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise ConfigError('each [[mailbox]] needs a name (name = "complaints"): it keys the mailbox\'s place '
+                              "in the database, so keep it once chosen")
+        mailboxes.append(_imap({**(shared or {}), **table}, f"mailbox {name}", env, base, name=name.strip()))
+    names = [m.name for m in mailboxes]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ConfigError(f"[[mailbox]] names must differ; {twice[0]!r} is used twice")
+    return tuple(mailboxes)
+
+
+def _imap(i: Mapping[str, Any], section: str, env: Mapping[str, str], base: Path,
+          name: str | None = None) -> ImapSettings:
+    """One mailbox; the legacy [imap] section keeps its old name (`imap://user@host:port`), so a database
+    that already knows it does not rescan the folder."""
+    oauth2 = _oauth2(i, section, env, base)  # first: it explains a password_env that does not belong
+    host = _required(i, section, "host")
+    port = _int(i, section, "port", 993 if i.get("ssl", True) else 143)
+    username = i.get("username", "")
+    renew = _int(i, section, "idle_renew_seconds", 1500, minimum=1)
+    if renew > _IDLE_RENEW_LIMIT:
+        raise ConfigError(f"[{section}] idle_renew_seconds must be at most {_IDLE_RENEW_LIMIT} (servers may end "
+                          f"an IDLE after 29 minutes), got {renew}")
+    return ImapSettings(
+        host=host,
+        name=name or f"imap://{username}@{host}:{port}",
+        port=port,
+        username=username,
+        password=_secret(i, section, env),
+        ssl=_bool(i, section, "ssl", True),
+        folder=i.get("folder", "INBOX"),
+        keyword=i.get("keyword", "$EHCTriaged"),
+        timeout_seconds=float(i.get("timeout_seconds", 30.0)),
+        batch_size=_int(i, section, "batch_size", 50, minimum=1),
+        oauth2=oauth2,
+        idle=_bool(i, section, "idle", True),
+        idle_renew_seconds=renew,
     )
 
 
