@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
+import classifier
+from replies import DEFAULT_ROUTES_FILE, load_routes
+from triage.domain import FetchedMail
 from triage.parsing import parse_message
+from triage.pipeline import Triage, process
+from triage.store import Store, dedupe_key
 
 from .conftest import SHARED
 from .factories import broken_message, make_email
@@ -27,6 +32,25 @@ def test_every_shared_corpus_file_parses_without_an_exception_escaping():
     failed = {name: r.error for name, r in results.items() if not r.ok}
     assert len(failed) < len(results) * 0.1, failed
     assert all(reason for reason in failed.values())
+
+
+def test_every_shared_corpus_file_goes_through_the_whole_pipeline_into_the_queue(tmp_path, model_dir):
+    """Parsing is not enough: classify, draft, acknowledge and store each one, as a poll would."""
+    store = Store(f"sqlite:///{tmp_path / 'corpus.db'}")
+    store.migrate()
+    triage = Triage(store, classifier.load(model_dir), load_routes(DEFAULT_ROUTES_FILE))
+    files = _corpus_files()
+    for uid, path in enumerate(files, start=1):
+        report = process(FetchedMail("corpus", "INBOX", 1, uid, path.read_bytes(), None), triage)
+        assert report.stored + report.duplicates == 1, path.name
+    assert len(store.list_queue()) == len({dedupe_key(parse_message(p.read_bytes()).message_id, p.read_bytes())
+                                          for p in files})
+    assert [e for e in store.event_chain() if e.name == "triage_failed"] == []
+    by_subject = {row.subject: row for row in store.list_queue()}
+    assert "Säying Hello" in by_subject  # raw UTF-8 headers (RFC 6532) read as UTF-8
+    assert any(subject.startswith("我把镜头拉近些") for subject in by_subject)  # a gb2312 word with a bad byte
+    suppressed = [e.data["reason"] for e in store.event_chain() if e.name == "acknowledgement_suppressed"]
+    assert any("not plain ASCII" in reason for reason in suppressed)  # jdöe@mächine.example: no SMTPUTF8
 
 
 def test_an_outlook_msg_file_is_flagged_as_not_an_email():

@@ -24,6 +24,8 @@ def suppression_reason(
         (not ack.enabled, "acknowledgements are switched off ([acknowledgement] enabled = false)"),
         (bool(parsed.error), "the message could not be parsed, so it may be automatic mail"),
         (not address, "the message has no sender address"),
+        (not address.isascii(), "the sender's address is not plain ASCII (it needs SMTPUTF8, which the service "
+                                "does not send): reply by hand"),
         (bool(a.auto_submitted) and a.auto_submitted != "no", f"automatic mail (Auto-Submitted: {a.auto_submitted})"),
         (a.precedence in ("bulk", "list", "junk"), f"bulk or list mail (Precedence: {a.precedence})"),
         (bool(a.list_id), "mailing list mail (List-Id)"),

@@ -7,7 +7,7 @@ import email
 import email.policy
 import email.utils
 import re
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import Message
 
 from classifier.text import html_to_text
@@ -96,14 +96,46 @@ def _parse(raw: bytes) -> ParsedMessage:
 
 
 def _header(msg: Message, name: str) -> str:
-    """A header decoded to str (RFC 2047 words too), '' when absent or beyond repair."""
+    """A header decoded to str (RFC 2047 words too), '' when absent; never raises.
+
+    A word in a charset it breaks (a stray byte in gb2312) is decoded with replacement characters,
+    and raw 8-bit bytes (RFC 6532 UTF-8 headers, or a legacy charset sent unencoded) are read as
+    UTF-8, else Windows-1252, instead of staying as surrogate escapes that nothing can write out.
+    """
     value = msg.get(name)
     if value is None:
         return ""
+    if isinstance(value, Header):  # raw 8-bit bytes: the parser kept them as an 'unknown-8bit' Header
+        return "".join(_lenient(word, charset) for word, charset in decode_header(value))
     try:
-        return str(make_header(decode_header(str(value))))
+        words = decode_header(str(value))
     except Exception:
-        return str(value).encode("ascii", "replace").decode("ascii")
+        return _unescape(str(value))
+    try:
+        return _unescape(str(make_header(words)))
+    except Exception:  # a charset the word's bytes break, or one Python does not know
+        return _unescape("".join(_lenient(word, charset) for word, charset in words))
+
+
+def _lenient(word: bytes | str, charset: str | None) -> str:
+    if isinstance(word, str):
+        return word
+    if charset in (None, "unknown-8bit"):
+        return _unescape(word.decode("ascii", "surrogateescape"))
+    try:
+        return word.decode(charset or "ascii", "replace")
+    except LookupError:
+        return word.decode("cp1252", "replace")
+
+
+def _unescape(text: str) -> str:
+    if not any("\udc80" <= c <= "\udcff" for c in text):
+        return text
+    data = text.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
 
 
 def _first_address(value: str) -> tuple[str, str]:

@@ -129,7 +129,11 @@ def process(fetched: FetchedMail, triage: Triage) -> PollReport:
     reference = case_reference(received, key)
     new = NewMessage(fetched=fetched, parsed=parsed, key=key, reference=reference, recorded_only=recorded_only)
     if not recorded_only:
-        new = _triage(new, received, triage)
+        try:
+            new = _triage(new, received, triage)
+        except Exception as exc:  # a stage's bug must neither lose this message nor stop the batch
+            log.exception("triage of a message failed: it is stored and queued for review")
+            new = _untriaged(new, received, triage, exc)
     try:
         item_id = store.add_message(new)
     except DuplicateMessage:  # another worker stored it between our check and our insert
@@ -151,6 +155,17 @@ def _triage(new: NewMessage, received: dt.datetime, triage: Triage) -> NewMessag
     return replace(new, classification=classification, draft=drafted.draft, flags=drafted.flags,
                    draft_meta=drafted.meta, due_at=due, outgoing=outgoing, outbox_status=status,
                    events=events + more_events)
+
+
+def _untriaged(new: NewMessage, received: dt.datetime, triage: Triage, exc: Exception) -> NewMessage:
+    """The message as a caseworker must see it when triage itself failed: needs review, no draft, nothing sent."""
+    error = f"{type(exc).__name__}: {exc}"[:500]
+    return replace(
+        new, classification=Classification("other", 0.0, True, False, {}, triage.classifier.version),
+        draft=DraftText(f"Your message to the EHC team ({new.reference})", f"[No draft could be written: {error}]", ""),
+        flags=("triage_failed",), draft_meta={},
+        due_at=reply_due(max(received, triage.clock()), triage.acknowledgement.reply_within_working_days),
+        outgoing=(), events=(("triage_failed", {"error": error}),))
 
 
 def reply_due(received: dt.datetime, working_days: int) -> dt.datetime:
@@ -233,11 +248,15 @@ def _outgoing(parsed: ParsedMessage, classification: Classification, reference: 
     else:
         # Counted from receipt, but never from a day already past (a backlog acknowledged late).
         reply_by = add_working_days(max(received, triage.clock()).date(), ack.reply_within_working_days)
-        draft = render_acknowledgement(AcknowledgementContext(
-            reference=reference, sender_name=parsed.from_name, original_subject=parsed.subject, reply_by=reply_by,
-            book=triage.book))
-        outgoing.append(compose(OutboxKind.ACKNOWLEDGEMENT, draft, address, parsed.from_name, service.from_address,
-                                service.from_name, reply_to=parsed))
+        try:
+            draft = render_acknowledgement(AcknowledgementContext(
+                reference=reference, sender_name=parsed.from_name, original_subject=parsed.subject,
+                reply_by=reply_by, book=triage.book))
+            outgoing.append(compose(OutboxKind.ACKNOWLEDGEMENT, draft, address, parsed.from_name,
+                                    service.from_address, service.from_name, reply_to=parsed))
+        except Exception as exc:  # headers no email can carry: the message is still stored and queued
+            log.exception("the acknowledgement could not be written")
+            events.append(("acknowledgement_failed", {"error": f"{type(exc).__name__}: {exc}"[:500]}))
     if classification.safeguarding:
         duty = triage.safeguarding.duty_address
         if duty:

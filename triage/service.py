@@ -108,6 +108,10 @@ def approve_item(settings: Settings, store: Store, item_id: int, actor: str,
     address = original.reply_to or original.from_address
     if not address:
         raise InvalidAction(f"item {item_id} cannot be approved: the message has no sender address to reply to")
+    if not address.isascii():
+        raise InvalidAction(f"item {item_id} cannot be approved: the sender's address {address!r} is not plain ASCII "
+                            f"(it needs SMTPUTF8, which the service does not send); reply from a mail client and "
+                            f"mark the item handled elsewhere")
     reply = compose(OutboxKind.REPLY, Draft(draft.subject, draft.text, draft.html), address, original.from_name,
                     settings.service.from_address, settings.service.from_name, reply_to=original)
     store.approve(item_id, reply, actor, shadow=settings.service.shadow, expected_version=expected_version,
