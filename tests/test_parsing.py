@@ -10,7 +10,7 @@ import classifier
 from replies import DEFAULT_ROUTES_FILE, load_routes
 from triage.domain import FetchedMail
 from triage.parsing import parse_message
-from triage.pipeline import Triage, process
+from triage.pipeline import Triage, process, process_batch
 from triage.store import Store, dedupe_key
 
 from .conftest import SHARED
@@ -127,3 +127,36 @@ def test_the_broken_test_message_is_flagged_with_a_reason():
 def test_garbage_bytes_do_not_raise():
     for raw in (b"", b"\x00\xff" * 100, b"From: \r\n\r\n", b"Subject: =?bogus?x?abc?=\r\n\r\nbody"):
         parse_message(raw)  # must return, whatever it makes of it
+
+
+class _Breaks:
+    """The real classifier, except that a batch holding the word 'kaboom' makes it raise."""
+
+    def __init__(self, model: classifier.Classifier) -> None:
+        self._model = model
+        self.version, self.threshold, self.batches = model.version, model.threshold, []
+
+    def predict_documents(self, documents, explain=True):
+        self.batches.append(len(documents))
+        if any("kaboom" in d.full_text for d in documents):
+            raise ValueError("the model choked")
+        return self._model.predict_documents(documents, explain=explain)
+
+
+def test_a_batch_is_classified_in_one_call_and_a_message_that_breaks_it_costs_only_itself(tmp_path, model_dir):
+    store = Store(f"sqlite:///{tmp_path / 'batch.db'}")
+    store.migrate()
+    model = _Breaks(classifier.load(model_dir))
+    triage = Triage(store, model, load_routes(DEFAULT_ROUTES_FILE))
+    subjects = ["Request for mediation", "kaboom", "We will appeal to the tribunal"]
+    batch = [FetchedMail("test", "INBOX", 1, uid, make_email(subject=subject), None)
+             for uid, subject in enumerate(subjects, start=1)]
+    report = process_batch(batch, triage)
+    assert (report.stored, report.queued) == (3, 3)
+    assert model.batches == [3, 1, 1, 1]  # the batch, then one at a time after it failed
+    items = {row.subject: row for row in store.list_queue()}
+    assert items["kaboom"].needs_review and items["kaboom"].confidence == 0.0
+    assert items["Request for mediation"].label == "mediation"
+    failed = [e for e in store.event_chain() if e.name == "classification_failed"]
+    assert [e.data["error"] for e in failed] == ["ValueError: the model choked"]
+    assert process_batch(batch, triage).duplicates == 3 and model.batches == [3, 1, 1, 1, 0]

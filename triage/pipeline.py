@@ -11,10 +11,12 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
+import traceback
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from classifier import Classifier
+from classifier import Classifier, Prediction
+from classifier.text import prepare_document
 from replies import (
     PLACEHOLDER,
     AcknowledgementContext,
@@ -92,13 +94,10 @@ def _poll(source: MailSource, triage: Triage) -> PollReport:
         report = replace(report, marked=_repair_marks(source, store, uidvalidity, last_uid))
         uids = source.uids_after(last_uid)
         for start in range(0, len(uids), source.batch_size):
-            chunk = uids[start : start + source.batch_size]
-            done: list[int] = []
-            for fetched in source.fetch(chunk):
-                report = _merge(report, process(fetched, triage))
-                done.append(fetched.uid)
-            source.mark(done)
-            report = replace(report, marked=report.marked + len(done))
+            batch = list(source.fetch(uids[start : start + source.batch_size]))
+            report = _merge(report, process_batch(batch, triage))
+            source.mark([fetched.uid for fetched in batch])
+            report = replace(report, marked=report.marked + len(batch))
     log.info("poll of %s/%s: %d fetched, %d queued, %d duplicates, %d recorded only, %d failed to parse",
              source.name, source.folder, report.fetched, report.queued, report.duplicates,
              report.recorded_only, report.failed_parse)
@@ -115,39 +114,73 @@ def _repair_marks(source: MailSource, store: Store, uidvalidity: int, last_uid: 
     return len(stored)
 
 
+@dataclass(frozen=True)
+class _Incoming:
+    """One fetched message, parsed, with what decides its fate before any model runs."""
+
+    fetched: FetchedMail
+    parsed: ParsedMessage
+    key: str
+    received: dt.datetime
+    recorded_only: bool
+
+
 def process(fetched: FetchedMail, triage: Triage) -> PollReport:
     """Parse, classify, draft and store one message; the report says what happened to it."""
-    parsed = parse_message(fetched.raw)
-    key = dedupe_key(parsed.message_id, fetched.raw)
+    return process_batch([fetched], triage)
+
+
+def process_batch(batch: list[FetchedMail], triage: Triage) -> PollReport:
+    """Parse, classify, draft and store each message of a fetched batch, in UID order, one transaction
+    each. The batch's new messages are classified in one call: far cheaper than one at a time."""
     store = triage.store
-    if store.knows(key):
-        store.advance_folder(fetched.source, fetched.folder, fetched.uidvalidity, fetched.uid)
-        return PollReport(fetched=1, duplicates=1)
+    incoming = [_incoming(fetched, triage) for fetched in batch]
+    known = store.known_keys([i.key for i in incoming])
+    to_triage = [i for i in incoming if i.key not in known and not i.recorded_only]
+    classified = dict(zip((id(i) for i in to_triage), _classify_all([i.parsed for i in to_triage], triage.classifier),
+                          strict=True))
+    report = PollReport()
+    for i in incoming:
+        if i.key in known:
+            store.advance_folder(i.fetched.source, i.fetched.folder, i.fetched.uidvalidity, i.fetched.uid)
+            report = _merge(report, PollReport(fetched=1, duplicates=1))
+        else:
+            report = _merge(report, _store(i, classified.get(id(i)), triage))
+    return report
+
+
+def _incoming(fetched: FetchedMail, triage: Triage) -> _Incoming:
+    parsed = parse_message(fetched.raw)
     received = fetched.internal_date or parsed.date or triage.clock()
     since = triage.service.since
-    recorded_only = bool(since and received.date() < since)
-    reference = case_reference(received, key)
-    new = NewMessage(fetched=fetched, parsed=parsed, key=key, reference=reference, recorded_only=recorded_only)
-    if not recorded_only:
+    return _Incoming(fetched, parsed, dedupe_key(parsed.message_id, fetched.raw), received,
+                     bool(since and received.date() < since))
+
+
+def _store(i: _Incoming, classified: tuple[Classification, tuple] | None, triage: Triage) -> PollReport:
+    new = NewMessage(fetched=i.fetched, parsed=i.parsed, key=i.key, reference=case_reference(i.received, i.key),
+                     recorded_only=i.recorded_only)
+    if classified is not None:
         try:
-            new = _triage(new, received, triage)
+            new = _triage(new, i.received, triage, classified)
         except Exception as exc:  # a stage's bug must neither lose this message nor stop the batch
             log.exception("triage of a message failed: it is stored and queued for review")
-            new = _untriaged(new, received, triage, exc)
+            new = _untriaged(new, i.received, triage, exc)
     try:
-        item_id = store.add_message(new)
+        item_id = triage.store.add_message(new)
     except DuplicateMessage:  # another worker stored it between our check and our insert
         return PollReport(fetched=1, duplicates=1)
     return PollReport(
-        fetched=1, stored=1, queued=int(item_id is not None), recorded_only=int(recorded_only),
-        failed_parse=int(bool(parsed.error)), item_ids=(item_id,) if item_id is not None else (),
+        fetched=1, stored=1, queued=int(item_id is not None), recorded_only=int(i.recorded_only),
+        failed_parse=int(bool(i.parsed.error)), item_ids=(item_id,) if item_id is not None else (),
     )
 
 
-def _triage(new: NewMessage, received: dt.datetime, triage: Triage) -> NewMessage:
-    """Classify, find deadlines, draft, and decide what to send at once."""
+def _triage(new: NewMessage, received: dt.datetime, triage: Triage,
+            classified: tuple[Classification, tuple]) -> NewMessage:
+    """Find deadlines, draft, and decide what to send at once, for a classified message."""
     parsed = new.parsed
-    classification, events = _classify(parsed, triage.classifier)
+    classification, events = classified
     drafted = draft_for_route(parsed, classification.label, new.reference, received, triage.book)
     outgoing, more_events = _outgoing(parsed, classification, new.reference, received, triage)
     status = OutboxStatus.WOULD_SEND if triage.service.shadow else OutboxStatus.PENDING
@@ -267,15 +300,28 @@ def _outgoing(parsed: ParsedMessage, classification: Classification, reference: 
     return tuple(outgoing), tuple(events)
 
 
-def _classify(parsed: ParsedMessage, classifier: Classifier) -> tuple[Classification, tuple]:
+def _classify_all(messages: list[ParsedMessage], classifier: Classifier) -> list[tuple[Classification, tuple]]:
+    """Each message's classification and its events, in one batch; should the batch fail, one at a time,
+    so only the message that breaks the classifier goes to a person unclassified."""
     try:
-        p = classifier.predict(parsed.subject, parsed.text)
-    except Exception as exc:  # a classifier bug must not lose the message: queue it for a person
-        log.exception("classification failed")
-        return (
-            Classification("other", 0.0, True, False, {}, classifier.version),
-            (("classification_failed", {"error": f"{type(exc).__name__}: {exc}"}),),
-        )
+        documents = [prepare_document(p.subject, p.text) for p in messages]
+        return [_classification(p, classifier) for p in classifier.predict_documents(documents)]
+    except Exception:
+        if len(messages) == 1:
+            return [_unclassified(classifier)]
+        log.exception("classifying a batch failed: classifying its messages one at a time")
+        return [_classify_all([m], classifier)[0] for m in messages]
+
+
+def _unclassified(classifier: Classifier) -> tuple[Classification, tuple]:
+    """A classifier bug must not lose the message: it is queued for a person."""
+    error = traceback.format_exc(limit=0).strip().splitlines()[-1]
+    log.exception("classification failed")
+    return (Classification("other", 0.0, True, False, {}, classifier.version),
+            (("classification_failed", {"error": error}),))
+
+
+def _classification(p: Prediction, classifier: Classifier) -> tuple[Classification, tuple]:
     events: tuple = ()
     if p.safeguarding:
         events = (("safeguarding_flagged", {"reasons": list(p.safeguarding_reasons)}),)

@@ -51,6 +51,7 @@ __all__ = ["Store", "NewMessage", "OutgoingMail", "OutboxEntry", "MessageOrigin"
 _MIGRATIONS = Path(__file__).parent / "migrations"
 # PostgreSQL advisory lock keys: appending to the event chain, and migrating the schema.
 _EVENT_CHAIN_LOCK = 0x45484354  # "EHCT"
+_CHAIN_HEAD = "event_chain_head"  # Session.info key: the hash of the last event this transaction appended
 _MIGRATION_LOCK = 0x45484D47  # "EHMG"
 
 
@@ -196,8 +197,12 @@ class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsM
             row.last_uid, row.updated_at = uid, now()
 
     def knows(self, key: str) -> bool:
+        return bool(self.known_keys([key]))
+
+    def known_keys(self, keys: list[str]) -> set[str]:
+        """Which of these dedupe keys are already stored (a fetched batch's, in one query)."""
         with self._reading() as s:
-            return s.scalar(select(MessageRow.id).filter_by(dedupe_key=key)) is not None
+            return set(s.scalars(select(MessageRow.dedupe_key).where(MessageRow.dedupe_key.in_(keys)))) if keys else set()
 
     def stored_uids(self, source: str, folder: str, uidvalidity: int, uids: list[int]) -> set[int]:
         """Which of these UIDs are already stored (to repair a missing server keyword)."""
@@ -506,16 +511,21 @@ class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsM
 
     def _event(self, s: Session, name: str, actor: str, message: int | None = None, item: int | None = None,
                data: dict[str, Any] | None = None) -> None:
-        if self.engine.dialect.name == "postgresql":
-            # One appender at a time until commit, so two workers never link to the same previous event.
-            # (SQLite: every writing transaction already holds the database's write lock, see _session.)
-            s.execute(select(func.pg_advisory_xact_lock(_EVENT_CHAIN_LOCK)))
-        prev = s.scalar(select(EventRow.hash).order_by(EventRow.id.desc()).limit(1)) or GENESIS_HASH
+        """Append an event to the hash chain. The chain's head is read once per transaction (the write
+        lock is held until commit, so nobody else can append meanwhile) and then carried along."""
+        prev = s.info.get(_CHAIN_HEAD)
+        if prev is None:
+            if self.engine.dialect.name == "postgresql":
+                # One appender at a time until commit, so two workers never link to the same previous event.
+                # (SQLite: every writing transaction already holds the database's write lock, see _session.)
+                s.execute(select(func.pg_advisory_xact_lock(_EVENT_CHAIN_LOCK)))
+            prev = s.scalar(select(EventRow.hash).order_by(EventRow.id.desc()).limit(1)) or GENESIS_HASH
         at = now()
         digest = event_digest(at, actor, name, message, item, data or {}, prev)
+        # Added in order and inserted in that order at the next flush: ids follow the chain.
         s.add(EventRow(at=at, actor=actor, name=name, message_ref=message, item_ref=item, data=data or {},
                        prev_hash=prev, hash=digest))
-        s.flush()
+        s.info[_CHAIN_HEAD] = digest
 
     def event_chain(self, start: dt.datetime | None = None, end: dt.datetime | None = None) -> Iterator[ChainEvent]:
         """Every event in id order (optionally within a time range), as audit.verify and export need them."""

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -168,6 +169,10 @@ class OutboxRow(Base):
     created_at: Mapped[dt.datetime]
     claimed_at: Mapped[dt.datetime | None]
     sent_at: Mapped[dt.datetime | None]
+
+
+# The acknowledgement window asks "acknowledged this address lately?" for every message taken in.
+Index("ix_outbox_acknowledged", OutboxRow.kind, func.lower(OutboxRow.to_address), OutboxRow.created_at)
 
 
 class EventRow(Base):
