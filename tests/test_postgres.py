@@ -17,8 +17,12 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 
+import classifier
+from replies import DEFAULT_ROUTES_FILE, load_routes
 from triage.audit import verify
 from triage.cli import cli
+from triage.domain import FetchedMail
+from triage.pipeline import Triage, process
 from triage.store import Store
 
 from .factories import make_email
@@ -46,6 +50,21 @@ def test_the_migrations_build_the_schema_and_the_store_works(database):
     store.record_event("user_added", "admin", data={"username": "casey"})
     assert [e["name"] for e in store.events()] == ["user_added"]
     assert store.ping()
+    store.close()
+
+
+def test_a_message_full_of_nul_characters_is_stored_not_refused(database, model_dir):
+    """PostgreSQL's text columns refuse NUL: a message carrying them must not stop every poll at it."""
+    store = Store(database)
+    store.migrate()
+    triage = Triage(store, classifier.load(model_dir), load_routes(DEFAULT_ROUTES_FILE))
+    raw = (b"From: Sam\x00 Ortiz <sam.ortiz@example.org>\r\nSubject: Mediation\x00 please\r\n"
+           b"Message-ID: <nul-1@example.org>\r\nContent-Type: text/plain\r\n\r\nWe want\x00 mediation.\r\n")
+    report = process(FetchedMail("pg", "INBOX", 1, 1, raw, None), triage)
+    assert (report.stored, report.queued) == (1, 1)
+    [row] = store.list_queue()
+    assert row.subject == "Mediation please" and store.item_raw(row.id) == raw  # the bytes as they came
+    assert verify(store.event_chain()).ok
     store.close()
 
 

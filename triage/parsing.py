@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -28,9 +29,25 @@ _FATAL_DEFECTS = {"NoBoundaryInMultipartDefect", "StartBoundaryNotFoundDefect", 
 def parse_message(raw: bytes) -> ParsedMessage:
     """Parse raw RFC 5322 bytes into a ParsedMessage; errors are reported in .error, never raised."""
     try:
-        return _parse(raw)
+        return _without_nul(_parse(raw))
     except Exception as exc:  # the last line of defence: store and flag, never drop
         return _broken(f"{type(exc).__name__}: {exc}")
+
+
+def _without_nul(parsed: ParsedMessage) -> ParsedMessage:
+    """NUL characters removed from every text: PostgreSQL's text columns refuse them, and a message
+    the database refuses would stop each poll at it. (The raw bytes are kept as they came.)"""
+    changes = {}
+    for f in dataclasses.fields(parsed):
+        value = getattr(parsed, f.name)
+        if isinstance(value, str) and "\x00" in value:
+            changes[f.name] = value.replace("\x00", "")
+        elif isinstance(value, tuple) and any(isinstance(v, str) and "\x00" in v for v in value):
+            changes[f.name] = tuple(v.replace("\x00", "") if isinstance(v, str) else v for v in value)
+    attachments = tuple(dataclasses.replace(a, filename=a.filename.replace("\x00", ""),
+                                            content_type=a.content_type.replace("\x00", ""))
+                        for a in parsed.attachments)
+    return dataclasses.replace(parsed, attachments=attachments, **changes)
 
 
 def _broken(error: str) -> ParsedMessage:
