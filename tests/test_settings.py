@@ -120,7 +120,7 @@ idle = false
             inbox.idle_renew_seconds) == ("inbox", "imap.example.net", "ehc-team", "pw1", "INBOX", True, 600)
     assert (tribunal.name, tribunal.host, tribunal.username, tribunal.password, tribunal.folder, tribunal.idle) == (
         "tribunal", "imap.example.net", "send-tribunal", "pw2", "Shared/Tribunal", False)
-    assert s.source_names == ("inbox", "tribunal") and s.mailbox("tribunal") is tribunal and s.mailbox("x") is None
+    assert s.mailbox("tribunal") is tribunal and s.mailbox("x") is None
 
 
 @pytest.mark.parametrize("text, message", [

@@ -169,13 +169,6 @@ class Settings:
     health: HealthSettings = field(default_factory=HealthSettings)
     source_file: Path | None = None
 
-    @property
-    def source_names(self) -> tuple[str, ...]:
-        """The names polls are recorded under: each IMAP mailbox's, else the Maildir's."""
-        if self.mailboxes:
-            return tuple(m.name for m in self.mailboxes)
-        return (f"maildir:{self.maildir}",)
-
     def mailbox(self, name: str) -> ImapSettings | None:
         """The IMAP mailbox called `name` (None: not configured, e.g. removed since)."""
         return next((m for m in self.mailboxes if m.name == name), None)
