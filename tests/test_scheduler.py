@@ -63,3 +63,16 @@ def test_back_off_doubles_the_wait_after_each_failure_up_to_32_intervals_and_res
     assert skipped == 31
     backoff.succeeded()
     assert backoff.due()
+
+
+def test_join_waits_for_a_run_started_by_soon():
+    finished = []
+
+    def slow() -> None:
+        time.sleep(0.3)
+        finished.append(True)
+
+    job = OnDemand("poll slow", slow)
+    job.soon()
+    job.join(timeout=5)
+    assert finished == [True]

@@ -46,6 +46,8 @@ class OnDemand:
         self.function = function
         self._running = threading.Lock()
         self._wanted = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._threads_lock = threading.Lock()
 
     def __call__(self) -> None:
         self._wanted.set()
@@ -61,7 +63,17 @@ class OnDemand:
 
     def soon(self) -> None:
         """Run in a thread of its own now (or once more after the run in progress); failures are logged."""
-        threading.Thread(target=_logged(self.name, self), name=self.name, daemon=True).start()
+        thread = threading.Thread(target=_logged(self.name, self), name=self.name, daemon=True)
+        with self._threads_lock:
+            self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+            thread.start()
+
+    def join(self, timeout: float) -> None:
+        """Wait for runs started by soon() to finish (at stop: the poll in progress ends cleanly)."""
+        with self._threads_lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join(timeout)
 
 
 def run_forever(jobs: dict[str, tuple[Callable[[], object], int]], web: Server | None = None,
@@ -98,6 +110,9 @@ def run_forever(jobs: dict[str, tuple[Callable[[], object], int]], web: Server |
     finally:
         for helper in helpers:
             helper.stop()
+        for function, _ in jobs.values():
+            if isinstance(function, OnDemand):
+                function.join(timeout=60)
         if web is not None and thread is not None:
             web.close()
             thread.join(timeout=10)
