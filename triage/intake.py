@@ -52,7 +52,7 @@ class ImapSource:
 
     def __init__(self, settings: ImapSettings) -> None:
         self.settings = settings
-        self.name = settings.name or f"imap://{settings.username}@{settings.host}:{settings.port}"
+        self.name = settings.name  # settings name every mailbox (see settings._imap)
         self.folder = settings.folder
         self.batch_size = settings.batch_size
         self._client: IMAPClient | None = None

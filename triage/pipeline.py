@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import logging
-import traceback
 from dataclasses import dataclass, replace
 from typing import Callable
 
@@ -136,16 +135,16 @@ def process_batch(batch: list[FetchedMail], triage: Triage) -> PollReport:
     store = triage.store
     incoming = [_incoming(fetched, triage) for fetched in batch]
     known = store.known_keys([i.key for i in incoming])
-    to_triage = [i for i in incoming if i.key not in known and not i.recorded_only]
-    classified = dict(zip((id(i) for i in to_triage), _classify_all([i.parsed for i in to_triage], triage.classifier),
+    to_triage = [n for n, i in enumerate(incoming) if i.key not in known and not i.recorded_only]
+    classified = dict(zip(to_triage, _classify_all([incoming[n].parsed for n in to_triage], triage.classifier),
                           strict=True))
     report = PollReport()
-    for i in incoming:
+    for n, i in enumerate(incoming):
         if i.key in known:
             store.advance_folder(i.fetched.source, i.fetched.folder, i.fetched.uidvalidity, i.fetched.uid)
             report = _merge(report, PollReport(fetched=1, duplicates=1))
         else:
-            report = _merge(report, _store(i, classified.get(id(i)), triage))
+            report = _merge(report, _store(i, classified.get(n), triage))
     return report
 
 
@@ -192,9 +191,9 @@ def _triage(new: NewMessage, received: dt.datetime, triage: Triage,
 
 def _untriaged(new: NewMessage, received: dt.datetime, triage: Triage, exc: Exception) -> NewMessage:
     """The message as a caseworker must see it when triage itself failed: needs review, no draft, nothing sent."""
-    error = f"{type(exc).__name__}: {exc}"[:500]
+    error = _error_text(exc)
     return replace(
-        new, classification=Classification("other", 0.0, True, False, {}, triage.classifier.version),
+        new, classification=_for_review(triage.classifier),
         draft=DraftText(f"Your message to the EHC team ({new.reference})", f"[No draft could be written: {error}]", ""),
         flags=("triage_failed",), draft_meta={},
         due_at=reply_due(max(received, triage.clock()), triage.acknowledgement.reply_within_working_days),
@@ -289,7 +288,7 @@ def _outgoing(parsed: ParsedMessage, classification: Classification, reference: 
                                     service.from_address, service.from_name, reply_to=parsed))
         except Exception as exc:  # headers no email can carry: the message is still stored and queued
             log.exception("the acknowledgement could not be written")
-            events.append(("acknowledgement_failed", {"error": f"{type(exc).__name__}: {exc}"[:500]}))
+            events.append(("acknowledgement_failed", {"error": _error_text(exc)}))
     if classification.safeguarding:
         duty = triage.safeguarding.duty_address
         if duty:
@@ -306,19 +305,22 @@ def _classify_all(messages: list[ParsedMessage], classifier: Classifier) -> list
     try:
         documents = [prepare_document(p.subject, p.text) for p in messages]
         return [_classification(p, classifier) for p in classifier.predict_documents(documents)]
-    except Exception:
-        if len(messages) == 1:
-            return [_unclassified(classifier)]
+    except Exception as exc:
+        if len(messages) == 1:  # a classifier bug must not lose the message: it is queued for a person
+            log.exception("classification failed")
+            return [(_for_review(classifier), (("classification_failed", {"error": _error_text(exc)}),))]
         log.exception("classifying a batch failed: classifying its messages one at a time")
         return [_classify_all([m], classifier)[0] for m in messages]
 
 
-def _unclassified(classifier: Classifier) -> tuple[Classification, tuple]:
-    """A classifier bug must not lose the message: it is queued for a person."""
-    error = traceback.format_exc(limit=0).strip().splitlines()[-1]
-    log.exception("classification failed")
-    return (Classification("other", 0.0, True, False, {}, classifier.version),
-            (("classification_failed", {"error": error}),))
+def _for_review(classifier: Classifier) -> Classification:
+    """No route at all: what a message gets when classifying or triaging it failed."""
+    return Classification("other", 0.0, True, False, {}, classifier.version)
+
+
+def _error_text(exc: Exception) -> str:
+    """An exception as the event log keeps it."""
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def _classification(p: Prediction, classifier: Classifier) -> tuple[Classification, tuple]:
