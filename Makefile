@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 MODEL  := classifier/model/CURRENT
-CORPUS := classifier/data/labels.jsonl $(wildcard classifier/data/emails/*/*.eml) $(wildcard classifier/*.py)
+CORPUS := classifier/data/labels.jsonl $(wildcard classifier/data/emails/*/*.eml) $(wildcard classifier/*.py) \
+          $(wildcard classifier/data/real/labels.jsonl) $(wildcard classifier/data/real/texts/*/*)
 
 .PHONY: install dev model demo test test-fast test-deps bench clean
 

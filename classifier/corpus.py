@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
 import hashlib
 import json
 from dataclasses import dataclass
@@ -15,6 +13,8 @@ from .text import Document, prepare_document
 
 DATA_DIR = Path(__file__).parent / "data"
 LABELS_FILE = DATA_DIR / "labels.jsonl"
+# Texts derived from real public writing (model letters, FAQs, forum posts, testimonies), by site.
+REAL_LABELS_FILE = DATA_DIR / "real" / "labels.jsonl"
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,11 @@ class Example:
     split: str = "train"
     hard: bool = False
     writer: str = ""
+    # Where the text comes from: "fiction" (written for this project) or "real" (derived from a site).
+    origin: str = "fiction"
+    site: str = ""
+    kind: str = ""
+    borderline: bool = False
 
 
 def read_document(path: Path) -> Document:
@@ -37,22 +42,11 @@ def read_document(path: Path) -> Document:
 
 
 def prepare_email_bytes(data: bytes) -> Document:
-    """Model input from raw email bytes, using only the standard library (no triage parser)."""
-    msg = email.message_from_bytes(data, policy=email.policy.default)
-    try:
-        subject = str(msg.get("subject", "") or "")
-    except Exception:  # an undecodable header: classify on the body alone
-        subject = ""
-    body, is_html = "", False
-    try:
-        part = msg.get_body(preferencelist=("plain", "html"))
-        if part is not None:
-            body = part.get_content()
-            is_html = part.get_content_type() == "text/html"
-    except Exception:
-        payload = msg.get_payload(decode=True)
-        body = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
-    return prepare_document(subject, body, html=is_html)
+    """Model input from raw email bytes, read by the service's own parser, so the model trains on the
+    text it is given in service (attachments' text included)."""
+    from triage.parsing import classifiable_document, parse_message  # imported here: triage imports classifier
+
+    return classifiable_document(parse_message(data))
 
 
 def load_labels(labels_file: Path) -> list[dict]:
@@ -91,11 +85,19 @@ def load_corpus(labels_file: Path = LABELS_FILE) -> list[Example]:
         examples.append(Example(
             file=row["file"], document=document, label=row["label"], safeguarding=bool(row.get("safeguarding", False)),
             split=row.get("split", "train"), hard=bool(row.get("hard", False)), writer=row.get("writer", ""),
+            origin=row.get("origin", "fiction"), site=row.get("site", "") or _batch(row["file"]),
+            kind=row.get("kind", ""), borderline=bool(row.get("borderline", False)),
         ))
     if problems:
         shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
         raise CorpusError(f"{len(problems)} file(s) in {labels_file} cannot be read: {shown}")
     return examples
+
+
+def _batch(file: str) -> str:
+    """The fictional corpus's writer batch ("emails/p1/x.eml" -> "fiction/p1"): its 'site'."""
+    parts = file.split("/")
+    return f"fiction/{parts[1]}" if len(parts) > 2 and parts[0] == "emails" else "fiction"
 
 
 def corpus_hash(labels_file: Path = LABELS_FILE) -> str:

@@ -9,7 +9,7 @@ the model still decides, the cues only make the evidence easier to see.
 
 from __future__ import annotations
 
-import re
+from .patterns import PatternSet
 
 CUES: dict[str, str] = {
     "appeal": r"\b(appeal\w*|ap+e[ae]?l\w*|tribu\w*|tribunal|sendist|send ?35a?|hmcts|first[- ]tier|judge|hearing"
@@ -46,9 +46,9 @@ CUES: dict[str, str] = {
                      r"|(our|my|the|an) appeal (has been|was|is) (lodged|registered|submitted|listed))\b",
     "complaint": r"\b(complain\w*|complaints procedure|stage (1|one|2|two)|ombudsman|lgsco)\b",
 }
-_COMPILED = {name: re.compile(pattern) for name, pattern in CUES.items()}
+_CUES = PatternSet(CUES.items())
 
 
 def cue_tokens(text: str) -> list[str]:
     """`cue_<name>` for each cue group found in normalised (lower-case) text."""
-    return [f"cue_{name}" for name, pattern in _COMPILED.items() if pattern.search(text)]
+    return [f"cue_{name}" for name in _CUES.names(text)]

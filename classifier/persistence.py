@@ -22,6 +22,10 @@ DEFAULT_MODEL_DIR = Path(__file__).parent / "model"
 CARD_FILE = "card.json"
 ROUTE_FILE = "route.skops"
 SAFEGUARDING_FILE = "safeguarding.skops"
+CALIBRATOR_FILE = "calibrator.skops"
+LEXICON_FILE = "lexicon.json"
+# The model parts saved with skops, and where.
+SKOPS_PARTS = (("route", ROUTE_FILE), ("calibrator", CALIBRATOR_FILE), ("safeguarding", SAFEGUARDING_FILE))
 REQUIRED_CARD_FIELDS = ("version", "trained_at", "labels", "threshold", "safeguarding_threshold", "files")
 
 # The only non-standard types our pipelines contain; anything else in a file is refused.
@@ -29,14 +33,18 @@ _TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.")
 
 
 def save(classifier_parts: dict[str, Any], card: dict[str, Any], model_dir: Path) -> Path:
-    """Write the route and safeguarding pipelines and the card into model_dir (atomically per file)."""
+    """Write the models, the name lexicon and the card into model_dir (atomically per file)."""
     model_dir.mkdir(parents=True, exist_ok=True)
     files = {}
-    for name, filename in (("route", ROUTE_FILE), ("safeguarding", SAFEGUARDING_FILE)):
+    for name, filename in SKOPS_PARTS:
         tmp = model_dir / (filename + ".tmp")
         sio.dump(classifier_parts[name], tmp, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
         os.replace(tmp, model_dir / filename)
         files[filename] = _sha256(model_dir / filename)
+    tmp = model_dir / (LEXICON_FILE + ".tmp")
+    tmp.write_text(json.dumps(sorted(classifier_parts["lexicon"].words)) + "\n")
+    os.replace(tmp, model_dir / LEXICON_FILE)
+    files[LEXICON_FILE] = _sha256(model_dir / LEXICON_FILE)
     card = {**card, "files": files}
     tmp = model_dir / (CARD_FILE + ".tmp")
     tmp.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n")
@@ -58,23 +66,31 @@ def read_card(model_dir: Path) -> dict[str, Any]:
 def load_files(model_dir: Path) -> Classifier:
     """Load the classifier whose files are in model_dir, refusing files that do not match the card."""
     card = read_card(model_dir)
-    parts = {}
-    for name, filename in (("route", ROUTE_FILE), ("safeguarding", SAFEGUARDING_FILE)):
-        path = model_dir / filename
-        if not path.exists():
-            raise ModelMissing(f"{path} is missing: run `ehc-triage train` to rebuild the model")
-        expected = card["files"].get(filename)
-        if expected != _sha256(path):
-            raise ModelCardMismatch(
-                f"{path} does not match card field files.{filename} (card says {str(expected)[:12]}..., "
-                f"file is {_sha256(path)[:12]}...); run `ehc-triage train` to rebuild"
-            )
+    parts: dict[str, Any] = {}
+    for name, filename in SKOPS_PARTS:
+        path = _checked(model_dir, filename, card)
         untrusted = sio.get_untrusted_types(file=path)
         refused = [t for t in untrusted if not t.startswith(_TRUSTED_PREFIXES)]
         if refused:
             raise ModelCardMismatch(f"{path} contains types this project never saves: {', '.join(refused)}")
         parts[name] = sio.load(path, trusted=untrusted)
-    return Classifier(parts["route"], parts["safeguarding"], card)
+    parts["lexicon"] = json.loads(_checked(model_dir, LEXICON_FILE, card).read_text())
+    return Classifier(parts, card)
+
+
+def _checked(model_dir: Path, filename: str, card: dict[str, Any]) -> Path:
+    """The path of one of the model's files, refused when missing or not the file its card describes."""
+    path = model_dir / filename
+    if not path.exists():
+        raise ModelMissing(f"{path} is missing: run `ehc-triage train` to rebuild the model")
+    expected = card["files"].get(filename)
+    actual = _sha256(path)
+    if expected != actual:
+        raise ModelCardMismatch(
+            f"{path} does not match card field files.{filename} (card says {str(expected)[:12]}..., "
+            f"file is {actual[:12]}...); run `ehc-triage train` to rebuild"
+        )
+    return path
 
 
 def _sha256(path: Path) -> str:

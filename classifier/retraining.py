@@ -83,18 +83,18 @@ def retrain(registry: Registry, confirmed: Sequence[ConfirmedLabel], holdout_sha
     train_set, test_set = split_corpus(labels_file)
     extra = [_example(c, i) for i, c in enumerate(learn)]
     held = [_example(c, i) for i, c in enumerate(holdout)]
-    route_model, sg_model, fitted = fit(train_set, params, route_only=extra)
+    parts, fitted = fit(train_set, params, route_only=extra)
     version = model_version(labels_file, fitted["params"], extra=_labels_hash(learn))
     card = build_card(version, fitted, labels_file, len(train_set), len(test_set),
                       confirmed_labels={"used": len(learn), "held_out": len(holdout)},
                       parent=registry.current_version())
-    candidate_model = Classifier(route_model, sg_model, card)
+    candidate_model = Classifier(parts, card)
     card["test_metrics"] = evaluate(candidate_model, test_set)
     candidate = _scores(candidate_model, test_set, held, card["test_metrics"])
     current_model = _current(registry)
     current = _scores(current_model, test_set, held) if current_model is not None else None
     reasons = _regressions(candidate, current)
-    registry.save({"route": route_model, "safeguarding": sg_model}, card)
+    registry.save(parts, card)
     promoted = not reasons
     if promoted:
         registry.promote(version)
@@ -109,7 +109,9 @@ def _current(registry: Registry) -> Classifier | None:
 
 
 def _example(c: ConfirmedLabel, index: int) -> Example:
-    return Example(file=f"confirmed:{index}", document=c.document, label=c.label, safeguarding=False)
+    # Caseworkers' confirmed labels are real mail: weighed, and counted for calibration, as real texts.
+    return Example(file=f"confirmed:{index}", document=c.document, label=c.label, safeguarding=False,
+                   origin="real", site="confirmed")
 
 
 def _labels_hash(labels: Sequence[ConfirmedLabel]) -> str:

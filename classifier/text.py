@@ -155,18 +155,26 @@ def normalise(text: str) -> str:
     return text.strip().lower()
 
 
+_REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|tr)\s*(\[\d+\])?\s*:\s*)+", re.I)
+_INVISIBLE = re.compile(r"[\u200b-\u200f\ufeff\x00]")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+
+
+def clean(text: str) -> str:
+    """Text with invisible characters dropped and runs of spaces made one; case and lines kept."""
+    return _SPACES.sub(" ", _INVISIBLE.sub("", unescape(text))).strip()
+
+
 def prepare(subject: str, body: str, html: bool = False) -> str:
-    """The model's input for one email: subject plus the new text of the body, then its cue tokens."""
-    if html:
-        body = html_to_text(body)
-    subject = re.sub(r"^\s*((re|fw|fwd|aw|tr)\s*(\[\d+\])?\s*:\s*)+", "", subject or "", flags=re.I)
-    text = normalise(f"{subject}\n{new_text(subject, body or '')}")
+    """The new words of an email, normalised, then its cue tokens (what the cues see; see features.py
+    for all the route model reads)."""
+    text = normalise(prepare_document(subject, body, html=html).text)
     return " ".join([text, *cue_tokens(text)])
 
 
 @dataclass(frozen=True)
 class Document:
-    """What the models read from one email.
+    """What the models read from one email, case and line breaks kept.
 
     `text` (subject + new words) decides the route. `full_text` (subject + the whole body, quotes
     and forwards included) feeds the safeguarding detector: a risk described in a forwarded or
@@ -181,4 +189,8 @@ def prepare_document(subject: str, body: str, html: bool = False) -> Document:
     """Both texts for one email."""
     if html:
         body = html_to_text(body)
-    return Document(text=prepare(subject, body), full_text=normalise(f"{subject or ''}\n{body or ''}"))
+    subject = _REPLY_PREFIX.sub("", subject or "")
+    body = body or ""
+    # The first line is always the subject (empty when there is none): the evidence reader relies on it.
+    subject = " ".join(clean(subject).split())
+    return Document(text=f"{subject}\n{clean(new_text(subject, body))}", full_text=f"{subject}\n{clean(body)}")

@@ -28,6 +28,12 @@ def model_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def loaded_model(model_dir) -> classifier.Classifier:
+    """The built model, loaded once for the whole session."""
+    return classifier.load(model_dir)
+
+
+@pytest.fixture(scope="session")
 def dovecot():
     # Not under pytest's tmp tree: that is private to root, and Dovecot's mail processes run as nobody.
     root = Path(tempfile.mkdtemp(prefix="ehc-dovecot-"))

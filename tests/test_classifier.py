@@ -41,13 +41,57 @@ def test_classify_gives_one_json_object_per_path_for_eml_and_txt(tmp_path, model
     assert not (tmp_path / "var").exists(), "classify must not need or create a database"
 
 
-def test_classify_explain_names_the_terms(tmp_path, model_dir):
+def test_classify_explain_gives_the_sentences_that_support_the_route(tmp_path, model_dir):
     txt = tmp_path / "m.txt"
-    txt.write_text("I want to ask Prime Resolution for a mediation certificate after the decision letter.")
+    txt.write_text("My son is 9 and has autism. He moved to Year 5 in September and the class is very big. "
+                   "We got the council's letter on Friday saying they will not carry out an EHC needs assessment. "
+                   "I would like a mediation certificate from Prime Resolution please. Thank you.")
     result = CliRunner().invoke(cli, ["classify", "--explain", str(txt)])
     row = json.loads(result.output)
     assert row["label"] == "mediation"
-    assert any("mediation" in term or "certificate" in term for term in row["explanation"])
+    assert 1 <= len(row["explanation"]) <= 3
+    assert "I would like a mediation certificate from Prime Resolution please." in row["explanation"]
+    assert all(sentence in txt.read_text() for sentence in row["explanation"]), "evidence is the writer's own words"
+    assert "runner_up" in row
+
+
+def test_a_close_call_names_the_runner_up(loaded_model):
+    p = loaded_model.predict("Help", "The school is not giving the support in his plan and the council refused "
+                                     "to change the plan after the review. What can we do?")
+    if p.runner_up is not None:
+        label, score = p.runner_up
+        assert label != p.label and 0 <= score <= p.confidence and p.confidence - score < 0.25
+    clear = loaded_model.predict("Appeal", "We have our mediation certificate and we are appealing to the SEND "
+                                           "tribunal against the refusal to assess. Please send the decision letter.")
+    assert clear.label == "tribunal" and clear.runner_up is None
+
+
+def test_names_are_not_what_the_model_learns_from(loaded_model):
+    """Every capitalised word the corpus never writes in lower case is masked, so changing the names of
+    people and places cannot change a prediction."""
+    template = ("Dear {a},\n\nI am writing about my daughter {b}, who is at {c} Primary in {d}. The LA have refused "
+                "to assess her and I would like to know what I can do now.\n\nRegards,\n{e} {f}")
+    names = [("Mrs Okafor", "Zainab", "Hollins", "Tarnby", "Grace", "Adeyemi"),
+             ("Mr Lindqvist", "Maisie", "Corrow", "Pellworth", "Siobhan", "McAteer"),
+             ("Dr Nakamura", "Priya", "Ashdene", "Quarrowby", "Wojciech", "Zielinski")]
+    predictions = [loaded_model.predict("Refusal", template.format(a=a, b=b, c=c, d=d, e=e, f=f))
+                   for a, b, c, d, e, f in names]
+    assert len({(p.label, round(p.confidence, 9)) for p in predictions}) == 1
+
+
+def test_the_fast_scorer_gives_scikit_learns_numbers(loaded_model):
+    import numpy as np
+
+    from classifier.features import route_text
+    from classifier.text import normalise, prepare_document
+
+    docs = [prepare_document("Appeal", "We will appeal to the tribunal."), prepare_document("", "Thanks!"),
+            prepare_document("Review", "The draft plan is wrong and the school is not delivering section F.")]
+    texts = [route_text(d.text, loaded_model.lexicon) for d in docs]
+    expected = loaded_model.calibrator.predict_proba(loaded_model.route_model.decision_function(texts))
+    assert np.allclose(loaded_model.route_probabilities(texts), expected, atol=1e-6)
+    full = [normalise(d.full_text) for d in docs]
+    assert np.allclose(loaded_model.risk(full), loaded_model.safeguarding_model.predict_proba(full)[:, 1], atol=1e-6)
 
 
 def test_classify_a_missing_file_is_an_error(tmp_path):
@@ -61,7 +105,7 @@ def test_new_text_excludes_quotes_and_signatures():
     assert strip_quoted(body) == "We now want to appeal."
     outlook = "Thanks, that date works.\n\nFrom: EHC Team\nSent: 01 March 2026\nTo: me\n\nWe refused to assess."
     assert strip_quoted(outlook) == "Thanks, that date works."
-    assert prepare("RE: Fwd:  Plan", "Hello   THERE") == "plan hello there"
+    assert prepare("RE: Fwd:  Plan", "Hello   THERE") == "plan\nhello there".replace("\n", " ")
     assert prepare("", "We have the certificate and will appeal.").endswith("cue_appeal cue_certificate cue_certificate_held cue_appeal_intent")
 
 
