@@ -13,7 +13,7 @@ import classifier
 from classifier.corpus import LABELS_FILE
 from classifier.retraining import ConfirmedLabel, RetrainResult, Scores, retrain
 
-from .parsing import parse_message
+from .parsing import classifiable_document, parse_message
 from .pipeline import Triage
 from .settings import Settings
 from .store import Store
@@ -29,8 +29,7 @@ def confirmed_labels(store: Store) -> list[ConfirmedLabel]:
     """Each approved or rejected item's final route, on the same text the classifier read when it arrived."""
     labels = []
     for confirmed in store.confirmed_messages():
-        parsed = parse_message(confirmed.raw)
-        document = classifier.prepare_document(parsed.subject, parsed.text)
+        document = classifiable_document(parse_message(confirmed.raw))
         labels.append(ConfirmedLabel(document, confirmed.route, confirmed.confirmed_at))
     return labels
 

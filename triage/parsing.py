@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import time
 import email
 import email.policy
 import email.utils
@@ -11,9 +12,10 @@ import re
 from email.header import Header, decode_header, make_header
 from email.message import Message
 
-from classifier.text import html_to_text
+from classifier.text import Document, clean, html_to_text, new_text, prepare_document
 
-from .domain import Attachment, AutoMarkers, ParsedMessage
+from .attachment_text import AttachmentLimits, attachment_kind, extract_text
+from .domain import Attachment, AttachmentText, AutoMarkers, ParsedMessage
 
 MAX_TEXT_CHARS = 200_000
 _ROBOT_LOCALPARTS = re.compile(
@@ -26,12 +28,38 @@ _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _FATAL_DEFECTS = {"NoBoundaryInMultipartDefect", "StartBoundaryNotFoundDefect", "MultipartInvariantViolationDefect"}
 
 
-def parse_message(raw: bytes) -> ParsedMessage:
-    """Parse raw RFC 5322 bytes into a ParsedMessage; errors are reported in .error, never raised."""
+def parse_message(raw: bytes, attachment_limits: AttachmentLimits | None = AttachmentLimits()) -> ParsedMessage:
+    """Parse raw RFC 5322 bytes into a ParsedMessage; errors are reported in .error, never raised.
+
+    The text of PDF, DOCX and plain-text attachments is read within `attachment_limits` (None: not read).
+    """
     try:
-        return _without_nul(_parse(raw))
+        return _without_nul(_parse(raw, attachment_limits))
     except Exception as exc:  # the last line of defence: store and flag, never drop
         return _broken(f"{type(exc).__name__}: {exc}")
+
+
+def classifiable_text(parsed: ParsedMessage) -> str:
+    """The body to give prepare_document(parsed.subject, ...): the message's new text, then its
+    attachments' text. The body is reduced to its new text first because prepare_document keeps only
+    the text before a signature or quoted reply ("Sent from my iPhone", "On ... wrote:"), and a letter
+    appended after one would be cut off with it. With no attachment text it is parsed.text unchanged.
+    Training uses it (classifier.corpus) so the model learns from what it is asked about in service.
+    """
+    extra = parsed.attachments_text
+    if not extra:
+        return parsed.text
+    return f"{new_text(parsed.subject, parsed.text)}\n\n{extra}"
+
+
+def classifiable_document(parsed: ParsedMessage) -> Document:
+    """What the classifier reads for a message: prepare_document on classifiable_text(), with the
+    whole body (quotes and forwards too) and the attachments as the safeguarding detector's full_text."""
+    if not parsed.attachments_text:
+        return prepare_document(parsed.subject, parsed.text)
+    document = prepare_document(parsed.subject, classifiable_text(parsed))
+    full_text = prepare_document(parsed.subject, parsed.text).full_text
+    return dataclasses.replace(document, full_text=f"{full_text}\n{clean(parsed.attachments_text)}")
 
 
 def _without_nul(parsed: ParsedMessage) -> ParsedMessage:
@@ -58,7 +86,7 @@ def _broken(error: str) -> ParsedMessage:
     )
 
 
-def _parse(raw: bytes) -> ParsedMessage:
+def _parse(raw: bytes, attachment_limits: AttachmentLimits | None) -> ParsedMessage:
     if raw.startswith(_OLE2_MAGIC):
         return _broken("not an email: an Outlook .msg (OLE2) file, which must be saved as .eml to be read")
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
@@ -109,7 +137,43 @@ def _parse(raw: bytes) -> ParsedMessage:
         auto=auto,
         defects=defects,
         error=error,
+        attachment_texts=_attachment_texts(parts, attachment_limits) if attachment_limits else (),
     )
+
+
+def _attachment_texts(parts: list[tuple[Attachment, bytes]], limits: AttachmentLimits) -> tuple[AttachmentText, ...]:
+    """The text of each PDF, DOCX and plain-text attachment (others are skipped), within the message's
+    limits on attachments read, characters kept and time spent."""
+    texts: list[AttachmentText] = []
+    started = time.monotonic()
+    chars = readable = 0
+    for attachment, payload in parts:
+        name = attachment.filename.replace("\x00", "")
+        try:
+            kind = attachment_kind(name, attachment.content_type, payload)
+        except Exception:
+            kind = ""
+        if not kind:
+            continue
+        chars_left = limits.max_message_chars - chars
+        seconds_left = limits.message_seconds - (time.monotonic() - started)
+        readable += 1
+        if readable > limits.max_attachments:
+            texts.append(AttachmentText(name, kind, error=f"not read: only the first {limits.max_attachments} "
+                                                          f"attachments of a message are read"))
+        elif chars_left <= 0:
+            texts.append(AttachmentText(name, kind, truncated=True, error=f"not read: the message's attachments "
+                                        f"already gave the {limits.max_message_chars:,} characters kept"))
+        elif seconds_left <= 0:
+            texts.append(AttachmentText(name, kind, error=f"not read: the {limits.message_seconds:g} s for reading "
+                                                          f"a message's attachments were spent"))
+        else:
+            each = dataclasses.replace(limits, max_chars=min(limits.max_chars, chars_left),
+                                       seconds=min(limits.seconds, seconds_left))
+            found = extract_text(name, attachment.content_type, payload, each)
+            chars += len(found.text)
+            texts.append(found)
+    return tuple(texts)
 
 
 def _header(msg: Message, name: str) -> str:
