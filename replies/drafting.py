@@ -8,14 +8,17 @@ undefined names are errors (StrictUndefined), and HTML output is autoescaped.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .deadlines import Deadlines, FoundDate
-from .facts import ROUTES, RouteBook, RouteFacts
+from .deadlines import Deadlines, FoundDate, compute_deadlines
+from .facts import PLACEHOLDER_PATTERN, ROUTES, RouteBook, RouteFacts
+
+LONDON = ZoneInfo("Europe/London")
 
 # Routes whose drafts state the mediation and appeal deadlines.
 DEADLINE_ROUTES = ("mediation", "tribunal")
@@ -35,6 +38,7 @@ class ReplyContext:
     book: RouteBook
     decision: FoundDate | None = None
     deadlines: Deadlines | None = None
+    certificate: FoundDate | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,7 @@ class AcknowledgementContext:
     original_subject: str
     reply_by: dt.date
     book: RouteBook
+    safeguarding: bool = False  # the message raised a safeguarding flag: say where to get help now
 
 
 def render_acknowledgement(ctx: AcknowledgementContext) -> Draft:
@@ -104,6 +109,7 @@ def render_acknowledgement(ctx: AcknowledgementContext) -> Draft:
     data = {
         "greeting": greeting(ctx.sender_name), "reference": ctx.reference, "original_subject": ctx.original_subject,
         "reply_by": ctx.reply_by, "council": ctx.book.council, "advice": ctx.book.advice,
+        "rules": ctx.book.deadlines, "terms": ctx.book.terms, "safeguarding": ctx.safeguarding,
     }
     return Draft(
         subject=reply_subject(ctx.original_subject, ctx.reference),
@@ -114,7 +120,8 @@ def render_acknowledgement(ctx: AcknowledgementContext) -> Draft:
 
 def render_safeguarding_alert(reference: str, received_at: dt.datetime, reasons: tuple[str, ...]) -> Draft:
     """The alert to the duty address: no names, no message text, not even the sender, in any part."""
-    data = {"reference": reference, "received_at": f"{received_at:%Y-%m-%d %H:%M} UTC", "reasons": reasons or ("model",)}
+    data = {"reference": reference, "received_at": f"{london(received_at):%Y-%m-%d %H:%M} UK time",
+            "reasons": reasons or ("model",)}
     return Draft(
         subject=f"Safeguarding alert: case {reference} needs a person now",
         text=_ENV.get_template("safeguarding_alert.txt.j2").render(data),
@@ -132,5 +139,52 @@ def _data(ctx: ReplyContext, facts: RouteFacts) -> dict:
         "council": ctx.book.council,
         "advice": ctx.book.advice,
         "decision": ctx.decision,
+        "certificate": ctx.certificate,
         "deadlines": ctx.deadlines if ctx.route in DEADLINE_ROUTES else None,
+        "deadline_route": ctx.route in DEADLINE_ROUTES,
+        "rules": ctx.book.deadlines,
+        "terms": ctx.book.terms,
     }
+
+
+def london(moment: dt.datetime) -> dt.datetime:
+    """A moment in Europe/London time (a naive one is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(LONDON)
+
+
+def london_today(moment: dt.datetime) -> dt.date:
+    """The day it is in England at that moment: the day deadlines are judged on."""
+    return london(moment).date()
+
+
+def placeholders_in(text: str) -> list[str]:
+    """Every placeholder a rendered text still holds, in order, each once."""
+    return list(dict.fromkeys(PLACEHOLDER_PATTERN.findall(text)))
+
+
+# Sample cases for `check-config`: every template, rendered as a parent would get it.
+_SAMPLE_DECISION = FoundDate(dt.date(2026, 9, 14), "your letter dated 14 September 2026", False, "dated")
+
+
+def sample_renders(book: RouteBook, today: dt.date = dt.date(2026, 10, 1)) -> dict[str, Draft]:
+    """Each template rendered with sample data (name -> draft), for listing the placeholders left."""
+    base = ReplyContext(route="other", reference="EHC-260101-SAMPL", sender_name="Sam Sample",
+                        original_subject="Sample", received_on=today, book=book)
+    drafts: dict[str, Draft] = {}
+    for route in ROUTES:
+        if route in DEADLINE_ROUTES:
+            dated = compute_deadlines(_SAMPLE_DECISION.date, today=today)
+            drafts[f"{route} (decision date found)"] = render_draft(
+                replace(base, route=route, decision=_SAMPLE_DECISION, deadlines=dated))
+            drafts[f"{route} (no date found)"] = render_draft(
+                replace(base, route=route, deadlines=compute_deadlines(None, today=today)))
+        else:
+            drafts[route] = render_draft(replace(base, route=route))
+    ack = AcknowledgementContext("EHC-260101-SAMPL", "Sam Sample", "Sample", today, book)
+    drafts["acknowledgement"] = render_acknowledgement(ack)
+    drafts["acknowledgement (safeguarding)"] = render_acknowledgement(replace(ack, safeguarding=True))
+    drafts["safeguarding alert"] = render_safeguarding_alert("EHC-260101-SAMPL",
+                                                             dt.datetime(2026, 1, 1, 9, 0), ("sample",))
+    return drafts

@@ -336,7 +336,8 @@ def demo_site(tmp_path, filled_routes, model_dir):
     result = CliRunner().invoke(cli, ["--config", str(config), "demo"])
     assert result.exit_code == 0, result.output
     store = Store(settings.database_url)
-    drafted = [e for e in store.list_queue(status="drafted") if e.label != "tribunal"]
+    # Not "other": its draft waits for the caseworker's own words, so it cannot be approved as written.
+    drafted = [e for e in store.list_queue(status="drafted") if e.label not in ("tribunal", "other")]
     approved, changed, rejected = drafted[:3]
     approve_item(settings, store, approved.id, "casey")
     change_route(store, route_book(settings), changed.id, "tribunal", "robin")
@@ -405,3 +406,57 @@ def test_a_supervisor_sees_the_dashboard_log_and_timeline_on_the_demo_data(brows
         assert visit.foreign_requests() == [] and visit.dialogs == []
     finally:
         visit.close()
+
+
+# -- deadlines on a fixed clock -------------------------------------------------------------------
+
+
+def test_the_queue_shows_the_statutory_deadline_column_and_a_passed_deadline_on_a_fixed_clock(
+        browser, tmp_path, filled_routes):
+    import datetime as dt
+    import threading
+
+    from triage.web import create_app
+    from triage.web.serve import WebServer
+
+    config = write_settings(tmp_path, routes_file=filled_routes)
+    settings = load_settings(config, environ={})
+    store = Store(settings.database_url)
+    store.migrate()
+    received = dt.datetime(2026, 10, 1, 9, tzinfo=dt.timezone.utc)
+    late = add_item(store, routes_file=filled_routes, received=received, today=dt.date(2026, 10, 1),
+                    body="Your decision letter dated 14 September 2026 refused to assess Sam. I want mediation.")
+    soon = add_item(store, routes_file=filled_routes, received=received, today=dt.date(2026, 10, 1),
+                    body="The final plan came with your letter dated 10 October 2026. We want to appeal.")
+    add_user(store, "casey", Role.CASEWORKER)
+    fixed = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)  # adviser date for `late` passed on 13 Nov
+    server = WebServer(create_app(settings, store, clock=lambda: fixed), "127.0.0.1", 0, 2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    visit = Visit(browser, f"http://127.0.0.1:{server.port}")
+    try:
+        visit.sign_in("casey")
+        page = visit.page
+        header = page.get_by_role("columnheader", name="Statutory deadline")
+        assert header.is_visible()
+        late_ref, soon_ref = store.item_detail(late).reference, store.item_detail(soon).reference
+        late_row = page.get_by_role("row").filter(has_text=late_ref)
+        passed = late_row.locator(".deadline-passed")
+        assert passed.inner_text().lower() == "passed" and "Fri 13 Nov 2026" in late_row.inner_text()
+        assert passed.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(246, 215, 210)"  # red tag
+        assert "in 20 days" in page.get_by_role("row").filter(has_text=soon_ref).inner_text()
+        header.get_by_role("link").click()
+        page.wait_for_url("**/queue?*sort=deadline*")
+        cells = page.locator("tbody tr td:first-child a").all_inner_texts()
+        assert cells == [late_ref, soon_ref]
+        page.get_by_role("link", name=late_ref).click()
+        page.wait_for_url("**/items/*")
+        banner = page.locator("#statutory-deadline").inner_text()
+        assert "appeal by 5pm on Mon 16 Nov 2026: passed 4 days ago (judged Fri 20 Nov 2026)" in banner
+        assert "deadline passed" in page.locator(".flags").inner_text()
+        assert visit.foreign_requests() == [] and visit.dialogs == []
+    finally:
+        visit.close()
+        server.close()
+        thread.join(timeout=10)
+        store.close()

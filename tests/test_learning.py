@@ -90,6 +90,10 @@ retrain_holdout_share = 0.25
                 if n % 3 == 2:
                     store.reject(item, "already answered by phone", "cw2")
                 else:
+                    draft = store.latest_draft(item)
+                    if "[Caseworker:" in draft.text:  # an "other" draft waits for the caseworker's own words
+                        store.save_draft(item, draft.subject, re.sub(r"\[Caseworker:[^\]]*\]", "Noted, thank you.",
+                                                                     draft.text), "cw1")
                     approve_item(settings, store, item, "cw1")
 
         def run(self, *args: str):

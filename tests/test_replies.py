@@ -19,6 +19,7 @@ from replies import (
     reply_subject,
 )
 from replies.deadlines import FoundDate
+from replies.drafting import placeholders_in, sample_renders
 
 BOOK = load_routes()
 
@@ -62,7 +63,75 @@ def test_a_known_decision_date_gives_dated_deadlines_and_the_rule():
     assert "Saturday 14 November 2026" not in text  # a Saturday: the appeal moves to Monday
     assert "5pm on Monday 16 November 2026" in text
     assert "Friday 13 November 2026" in text  # contact the adviser by the working day before
-    assert "How we counted:" in text
+    # How it was counted, once, in plain words: why the appeal date moved, and the later-of rule.
+    assert "because the last day is a Saturday" in text
+    assert "1 month after the date on it, if that is later" in text
+    assert text.count("within 2 months") <= 1  # the rule is stated once, with the dates
+
+
+def _dated(route: str, today: dt.date, certificate: dt.date | None = None, **overrides):
+    found = FoundDate(dt.date(2026, 9, 14), "the letter dated 14 September", False, "dated")
+    deadlines = compute_deadlines(found.date, certificate, today=today)
+    return render_draft(_ctx(route, decision=found, deadlines=deadlines, **overrides))
+
+
+@pytest.mark.parametrize("route", ["mediation", "tribunal"])
+def test_a_passed_deadline_is_said_with_what_to_do_now(route):
+    draft = _dated(route, today=dt.date(2026, 11, 20))
+    for part in (draft.text, draft.html):
+        assert "It has passed" in part
+        assert "The tribunal can still accept a late appeal if it agrees to" in part
+        assert "act now" in part and "free advice today" in part
+    assert "If you appeal, the tribunal must get your appeal by" not in draft.text
+
+
+def test_a_deadline_still_open_says_nothing_of_late_appeals():
+    text = _dated("mediation", today=dt.date(2026, 10, 1)).text
+    assert "It has passed" not in text and "late appeal" not in text
+
+
+def test_a_certificate_held_drops_the_adviser_bullet_and_gives_the_later_of_rule():
+    draft = _dated("tribunal", today=dt.date(2026, 10, 1), certificate=dt.date(2026, 11, 2))
+    for part in (draft.text, draft.html):
+        assert "to contact the mediation adviser" not in part and "contact them by" not in part
+        assert "mediation certificate dated Monday 2 November 2026" in part
+        assert "2 months from our decision letter or 1 month from your mediation certificate, whichever is later" in part
+    assert "5pm on Wednesday 2 December 2026" in draft.text
+
+
+def test_without_a_certificate_the_appeal_bullet_gives_the_later_of_rule():
+    draft = _dated("mediation", today=dt.date(2026, 10, 1))
+    for part in (draft.text, draft.html):
+        assert "If you get a mediation certificate, you can appeal up to 1 month after the date on it, if that is later" in part
+
+
+@pytest.mark.parametrize("route, about", [
+    ("mediation", "a decision we made that you are not happy with"),
+    ("tribunal", "an appeal against one of our decisions"),
+    ("disagreement_resolution", "a disagreement about the help your child gets"),
+])
+def test_a_draft_says_what_we_think_the_email_is_about_not_what_the_parent_said(route, about):
+    draft = render_draft(_ctx(route))
+    for part in (draft.text, draft.html):
+        assert f"We think your email is about {about}. If we have got this wrong, please tell us." in part
+        assert "You told us" not in part
+
+
+def test_every_fact_the_issue_named_is_in_the_drafts():
+    mediation = render_draft(_ctx("mediation")).text
+    tribunal = render_draft(_ctx("tribunal")).text
+    resolution = render_draft(_ctx("disagreement_resolution")).text
+    assert "It is voluntary" in resolution and "keep running while it happens" in resolution
+    assert "only about the school or type of school named, or that no school is named" in mediation
+    assert "only about the school or type of school named, or that no school is named" in tribunal
+    assert "SEND35" in tribunal and "SEND35a" in tribunal
+    assert BOOK.routes["tribunal"].provider_contact in tribunal
+    assert "decision letter and the EHC plan" in tribunal
+    assert "what you want the mediation to cover" in mediation and "within 30 days" in mediation
+    assert "after the mediation" in mediation and "cannot arrange mediation within 30 days" in mediation
+    assert "not to change a plan after a review" in mediation
+    assert "refusal to change a plan after a review" in tribunal
+    assert "over compulsory school age and under 25" in tribunal and "16 to 25" not in tribunal
 
 
 def test_no_decision_date_explains_the_rule_and_invents_no_date():
@@ -85,6 +154,20 @@ def test_acknowledgement_says_it_is_not_a_decision_and_that_time_limits_run():
     assert "reply by Monday 16 November 2026" in ack.text
     assert "not a decision" in ack.text and "time limits keep running" in ack.text
     assert ack.subject == "Re: Help [EHC-261102-ABCDE]"
+    assert "999" not in ack.text and "danger" not in ack.text  # no safeguarding words without the flag
+
+
+def test_a_safeguarding_acknowledgement_says_where_to_get_help_now_without_alarm():
+    ack = render_acknowledgement(AcknowledgementContext("EHC-261102-ABCDE", "", "Help", dt.date(2026, 11, 16), BOOK,
+                                                        safeguarding=True))
+    for part in (ack.text, ack.html):
+        assert "If you are worried that a child is in danger now, call" in part
+        assert BOOK.council.emergency_number in part
+        assert "children" in part and "services" in part
+    assert BOOK.council.children_services_contact in ack.text
+    assert "reply by Monday 16 November 2026" in ack.text  # the rest is as for anyone
+    for alarming in ("your child is in danger", "we are worried", "safeguarding", "at risk"):
+        assert alarming not in ack.text.lower()
 
 
 def test_safeguarding_alert_holds_only_the_reference_and_reasons():
@@ -112,3 +195,12 @@ def test_reply_subject_does_not_stack_prefixes_or_references():
 def test_placeholders_are_listed_for_check_config():
     assert "routes.mediation.provider_contact" in BOOK.placeholders()
     assert all(PLACEHOLDER not in name for name in BOOK.placeholders())
+    assert "council.children_services_contact" in BOOK.placeholders()
+
+
+def test_every_template_rendered_with_sample_data_lists_its_placeholders():
+    renders = sample_renders(BOOK)
+    assert {"acknowledgement", "acknowledgement (safeguarding)", "other", "safeguarding alert"} <= set(renders)
+    assert placeholders_in(renders["other"].text)[0] == "[Caseworker: write your reply here.]"
+    assert any("children's services" in p for p in placeholders_in(renders["acknowledgement (safeguarding)"].text))
+    assert placeholders_in(renders["safeguarding alert"].text) == []

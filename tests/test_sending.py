@@ -176,7 +176,9 @@ def test_approve_sends_the_draft_threaded_keeps_a_copy_in_sent_and_marks_the_ori
 
 
 def test_approving_twice_is_refused_and_sends_nothing_more(mailbox, service_config, smtp):
-    mailbox.append(make_email())
+    # A route whose draft is complete as written ("other" drafts wait for the caseworker's part).
+    mailbox.append(make_email(body="The school is not giving Maya the support in her plan. Can someone independent "
+                                   "help us sort it out with them?"))
     run(service_config, "poll", "--once")
     [item] = queue(service_config)
     run(service_config, "queue", "approve", str(item["id"]))
@@ -197,7 +199,10 @@ def test_a_draft_with_an_unfilled_placeholder_cannot_be_approved(mailbox, imap_c
 
 def test_shadow_mode_records_everything_and_sends_nothing(mailbox, service_config, smtp):
     service_config.write_text(service_config.read_text().replace("[service]", '[service]\nmode = "shadow"'))
-    mailbox.append(make_email(body="Daniel told me he wants to die."), broken_message())
+    # Safeguarding-flagged, on a route whose draft is complete as written (an "other" draft waits for the
+    # caseworker's part, so it could not be approved as it is).
+    mailbox.append(make_email(body="Daniel told me he wants to die. The school is not giving him the support in his "
+                                   "plan. Can someone independent help us sort it out with them?"), broken_message())
     run(service_config, "poll", "--once")
     [first, *_] = queue(service_config)
     run(service_config, "queue", "approve", str(first["id"]))
@@ -227,3 +232,43 @@ def test_each_route_draft_carries_its_facts(mailbox, service_config, route, word
     assert item["label"] == route
     for word in words:
         assert word in item["draft_text"]
+
+
+def test_an_acknowledgement_or_alert_with_a_placeholder_is_held_pending_not_sent(mailbox, service_config, smtp,
+                                                                                   tmp_path):
+    # The council filled every fact but the children's services number: safeguarding acknowledgements hold it.
+    routes = service_config.read_text().split('routes_file = "', 1)[1].split('"', 1)[0]
+    text = open(routes).read().replace("01632 960000 (children's services phone number, and the out-of-hours "
+                                       "number, fictional)", "[COUNCIL TO FILL IN: children's services number]")
+    held_routes = tmp_path / "routes-held.toml"
+    held_routes.write_text(text)
+    service_config.write_text(service_config.read_text().replace(routes, str(held_routes)))
+    mailbox.append(make_email(body="Daniel told me he wants to die."),
+                   make_email(sender="Ann Other <ann@example.com>", body="When is Sam's annual review?"))
+    run(service_config, "poll", "--once")
+
+    out = run(service_config, "outbox", "send")
+
+    assert "held 1" in out and "placeholder" in out
+    sent = acknowledgements(smtp)
+    assert len(sent) == 1 and "children's services" not in sent[0].get_body(("plain",)).get_content()
+    rows = {(r["kind"], r["status"]) for r in outbox(service_config)}
+    assert ("acknowledgement", "pending") in rows and ("alert", "sent") in rows
+    [held] = [r for r in outbox(service_config) if r["status"] == "pending"]
+    assert "still has a placeholder ([COUNCIL TO FILL IN: children's services number])" in held["last_error"]
+    assert held["attempts"] == 0
+    run(service_config, "outbox", "send")  # not due again yet: still pending, still not sent
+    assert len(acknowledgements(smtp)) == 1
+    assert [r["status"] for r in outbox(service_config) if r["id"] == held["id"]] == ["pending"]
+
+
+def test_queue_approve_refuses_the_caseworkers_placeholder(mailbox, service_config, smtp):
+    mailbox.append(make_email(body="Please send me a copy of the Local Offer booklet by post."))
+    run(service_config, "poll", "--once")
+    [item] = queue(service_config)
+    if item["label"] != "other":
+        run(service_config, "queue", "list")  # the classifier chose a route with no caseworker's part
+        pytest.skip(f"classified as {item['label']}")
+    result = CliRunner().invoke(cli, ["--config", str(service_config), "queue", "approve", str(item["id"])])
+    assert result.exit_code == 1
+    assert "its draft still has a placeholder to fill in ([Caseworker: write your reply here.])" in result.output

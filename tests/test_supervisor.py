@@ -208,7 +208,7 @@ def test_the_timeline_shows_each_step_in_order_with_its_user_drafts_decisions_an
     assert drafts == [("1", "mediation", "system"), ("2", "mediation", "casey"), ("3", "tribunal", "robin")]
     assert "+&lt;b&gt;We will call you.&lt;/b&gt;" in page and "<b>We will call" not in page  # the diff, escaped
     assert "overridden: the classifier said mediation" in page
-    assert "<code>m-test</code>" in page and "62%" in page and "decision, letter" in page
+    assert "<code>m-test</code>" in page and "62%" in page and "I want mediation." in page
     outbox = page.split('id="outbox"')[1]
     assert re.search(r"<td>reply</td>\s*<td>rosa.lindqvist@example.com</td>\s*<td>sent</td>", outbox)
     assert "2 Nov 2026 12:00 UTC" in outbox and "<td>1</td>" in outbox

@@ -137,7 +137,8 @@ def test_the_item_page_shows_message_classification_deadline_flags_draft_and_his
                  body="You refused to assess Anya in your letter dated 2 October 2026. I want mediation.")
     page = html.unescape(signed_in(app, "casey").get(f"/items/{item}").get_data(as_text=True))
     assert "Refusal to assess" in page and "letter dated 2 October 2026" in page
-    assert "90%" in page and "decision, letter" in page and "m-test" in page  # confidence, explanation, model
+    assert "90%" in page and "m-test" in page  # confidence, model
+    assert "I want mediation." in page and "a close call: tribunal 8%" in page  # the evidence and the runner-up
     assert "2026-10-02" in page and "letter dated 2 October 2026" in page  # the deadline's source
     assert "Appeal by" in page and "Contact a mediation adviser by" in page
     detail = store.item_detail(item)
@@ -421,3 +422,101 @@ def test_the_supervisor_page_lists_recent_events(web):
     store.claim(item, "casey")
     page = signed_in(app, "sam").get("/supervisor/").get_data(as_text=True)
     assert "Latest events" in page and "<td>claimed</td>" in page and f'href="/items/{item}"' in page
+
+
+# -- deadlines judged on the day they are used ------------------------------------------------------
+
+LETTER = "Your decision letter dated 14 September 2026 refused to assess Sam. I want mediation."
+# Decision 14 Sep 2026: contact the adviser by Fri 13 Nov, appeal by 5pm Mon 16 Nov.
+
+
+def _clocked(tmp_path, filled_routes, day):
+    """The app on a clock that reads `day` at noon UTC, and a way to move it."""
+    now = {"at": dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.timezone.utc)}
+    app, store, settings = make_app(tmp_path, routes_file=filled_routes, clock=lambda: now["at"])
+    add_user(store, "casey")
+    return app, store, settings, now
+
+
+def test_the_queue_shows_and_sorts_by_the_statutory_deadline_judged_today(tmp_path, filled_routes):
+    app, store, _, now = _clocked(tmp_path, filled_routes, dt.date(2026, 11, 20))
+    received = dt.datetime(2026, 10, 1, 9, tzinfo=dt.timezone.utc)
+    late = add_item(store, routes_file=filled_routes, body=LETTER, received=received, today=dt.date(2026, 10, 1))
+    soon = add_item(store, routes_file=filled_routes, received=received, today=dt.date(2026, 10, 1),
+                    body="The final plan came with your letter dated 10 October 2026. We want to appeal.")
+    none = add_item(store, routes_file=filled_routes, route="disagreement_resolution", received=received)
+    assert store.item_detail(late).statutory_deadline == dt.date(2026, 11, 13)
+    client = signed_in(app, "casey")
+    page = client.get("/queue").get_data(as_text=True)
+    assert "Statutory deadline" in page
+    late_row = next(r for r in page.split("<tr")[1:] if _ref(store, late) in r)
+    assert "deadline-passed" in late_row and "passed" in late_row and "Fri 13 Nov 2026" in late_row
+    soon_row = next(r for r in page.split("<tr")[1:] if _ref(store, soon) in r)
+    assert "in 20 days" in soon_row  # adviser by Thu 10 Dec 2026, judged on Fri 20 Nov
+    sorted_page = client.get("/queue?sort=deadline").get_data(as_text=True)
+    assert _rows(sorted_page) == [_ref(store, late), _ref(store, soon), _ref(store, none)]
+    now["at"] = dt.datetime(2026, 12, 1, 12, tzinfo=dt.timezone.utc)  # nine days later: near
+    soon_row = next(r for r in client.get("/queue").get_data(as_text=True).split("<tr")[1:] if _ref(store, soon) in r)
+    assert "in 9 days" in soon_row and "deadline-near" in soon_row
+
+
+def test_an_item_waiting_in_the_queue_gets_its_deadline_flags_judged_today(tmp_path, filled_routes):
+    app, store, _, now = _clocked(tmp_path, filled_routes, dt.date(2026, 10, 1))
+    item = add_item(store, routes_file=filled_routes, body=LETTER, today=dt.date(2026, 10, 1),
+                    received=dt.datetime(2026, 10, 1, 9, tzinfo=dt.timezone.utc))
+    assert "deadline_passed" not in store.item_detail(item).flags
+    client = signed_in(app, "casey")
+    page = html.unescape(client.get(f"/items/{item}").get_data(as_text=True))
+    assert "deadline passed" not in page and "in 43 days" in page
+    now["at"] = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)
+    page = html.unescape(client.get(f"/items/{item}").get_data(as_text=True))
+    assert "deadline passed" in page and "has passed since the draft was written" in page
+    assert "Statutory deadline:" in page and "passed" in page
+
+
+def test_approving_a_draft_whose_deadline_passed_since_is_refused_until_redrafted_or_confirmed(
+        tmp_path, filled_routes):
+    app, store, _, now = _clocked(tmp_path, filled_routes, dt.date(2026, 10, 1))
+    first = add_item(store, routes_file=filled_routes, body=LETTER, today=dt.date(2026, 10, 1))
+    second = add_item(store, routes_file=filled_routes, body=LETTER, today=dt.date(2026, 10, 1))
+    now["at"] = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)
+    client = signed_in(app, "casey")
+    draft = store.item_detail(first).draft
+    fields = {**_form(client, first, "draft"), "subject": draft.subject, "text": draft.text, "action": "approve"}
+    r = client.post(f"/items/{first}/draft", data=fields, follow_redirects=True)
+    text = html.unescape(r.get_data(as_text=True))
+    assert "Not approved: the appeal deadline (16 November 2026) has passed since the draft was written" in text
+    assert store.item_detail(first).status.value == "drafted"
+    # Re-drafting writes the passed-deadline wording with today's dates; then approval goes through.
+    client.post(f"/items/{first}/route", data={**_form(client, first, "route"), "route": "mediation"})
+    redrafted = store.item_detail(first).draft
+    assert "It has passed" in redrafted.text and "late appeal" in redrafted.text
+    fields = {**_form(client, first, "draft"), "subject": redrafted.subject, "text": redrafted.text,
+              "action": "approve"}
+    client.post(f"/items/{first}/draft", data=fields)
+    assert store.item_detail(first).status.value == "approved"
+    # Or the caseworker confirms they checked the deadlines, and that is in the approval's event.
+    draft = store.item_detail(second).draft
+    fields = {**_form(client, second, "draft"), "subject": draft.subject, "text": draft.text, "action": "approve",
+              "confirm_deadlines": "yes"}
+    client.post(f"/items/{second}/draft", data=fields)
+    detail = store.item_detail(second)
+    assert detail.status.value == "approved"
+    assert "has passed" in next(e for e in detail.events if e["name"] == "approved")["data"]["deadlines_confirmed"]
+
+
+def test_the_caseworkers_placeholder_blocks_approval_like_the_councils(web):
+    app, store, routes = web
+    item = _item(store, routes, route="other")
+    client = signed_in(app, "casey")
+    draft = store.item_detail(item).draft
+    assert "[Caseworker: write your reply here.]" in draft.text and "placeholder" in store.item_detail(item).flags
+    r = client.post(f"/items/{item}/draft", data={**_form(client, item, "draft"), "subject": draft.subject,
+                                                  "text": draft.text, "action": "approve"}, follow_redirects=True)
+    text = html.unescape(r.get_data(as_text=True))
+    assert "Not approved: its draft still has a placeholder to fill in ([Caseworker: write your reply here.])" in text
+    assert store.item_detail(item).status.value == "drafted"
+    written = draft.text.replace("[Caseworker: write your reply here.]", "We have added the letter to the file.")
+    client.post(f"/items/{item}/draft", data={**_form(client, item, "draft"), "subject": draft.subject,
+                                              "text": written, "action": "approve"})
+    assert store.item_detail(item).status.value == "approved"

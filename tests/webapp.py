@@ -54,18 +54,18 @@ def _toml(value: object) -> str:
     return str(value)
 
 
-def make_app(tmp_path: Path, routes_file: Path | None = None, **web: object) -> tuple[Flask, Store, Settings]:
+def make_app(tmp_path: Path, routes_file: Path | None = None, clock=None, **web: object) -> tuple[Flask, Store, Settings]:
     settings = load_settings(write_settings(tmp_path, routes_file, **web), environ={})
     store = Store(settings.database_url)
     store.migrate()
-    app = create_app(settings, store)
+    app = create_app(settings, store, clock=clock) if clock else create_app(settings, store)
     app.config["TESTING"] = True
     return app, store, settings
 
 
 def add_item(store: Store, raw: bytes | None = None, route: str = "mediation", confidence: float = 0.9,
              needs_review: bool = False, safeguarding: bool = False, received: dt.datetime | None = None,
-             routes_file: Path | None = None, **email: object) -> int:
+             routes_file: Path | None = None, today: dt.date | None = None, **email: object) -> int:
     """Store one message as intake would (real parsing and drafting), classified as told."""
     raw = raw if raw is not None else make_email(**email)  # type: ignore[arg-type]
     parsed = parse_message(raw)
@@ -73,15 +73,19 @@ def add_item(store: Store, raw: bytes | None = None, route: str = "mediation", c
     key = dedupe_key(parsed.message_id, raw)
     reference = case_reference(received, key)
     book = load_routes(routes_file or Path(__file__).parents[1] / "config" / "routes.toml")
-    drafted = draft_for_route(parsed, route, reference, received, book)
+    drafted = draft_for_route(parsed, route, reference, received, book, today=today or received.date())
     uid = next(_uids)
     item = store.add_message(NewMessage(
         fetched=FetchedMail("test", "INBOX", 1, uid, raw, internal_date=received), parsed=parsed, key=key,
         reference=reference, recorded_only=False,
         classification=Classification(route, confidence, needs_review, safeguarding,
                                       {route: confidence, "other": round(1 - confidence, 4)}, "m-test",
-                                      ("decision", "letter"), ("wants to die",) if safeguarding else ()),
+                                      ("You refused to assess Anya in your letter.", "I want mediation."),
+                                      ("suicidal talk",) if safeguarding else (),
+                                      safeguarding_evidence=("She says she wants to die.",) if safeguarding else (),
+                                      runner_up=("tribunal", 0.08) if confidence < 0.95 else None),
         draft=drafted.draft, draft_meta=drafted.meta, flags=drafted.flags, due_at=reply_due(received, 10),
+        statutory_deadline=drafted.statutory_deadline,
     ))
     assert item is not None
     return item

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import re
@@ -13,7 +14,8 @@ import click
 
 import classifier
 from replies import FactsError
-from classifier.corpus import load_corpus, read_document
+from replies.drafting import placeholders_in, sample_renders
+from classifier.corpus import REAL_LABELS_FILE, load_corpus, read_document
 
 from . import health, learning, logs
 from .domain import OutboxStatus, PollReport, QueueEntry, Role, Status
@@ -284,13 +286,15 @@ def _table(rows: list[tuple[str, ...]]) -> str:
 @queue.command("approve")
 @click.argument("item_id", type=int)
 @click.option("--as", "actor", default="cli", show_default=True, help="Who is approving, for the event log.")
+@click.option("--confirm-deadlines", is_flag=True,
+              help="Approve although the draft's deadlines have passed or changed since it was written (you checked).")
 @click.pass_obj
-def queue_approve(obj: _Context, item_id: int, actor: str) -> None:
+def queue_approve(obj: _Context, item_id: int, actor: str, confirm_deadlines: bool) -> None:
     """Approve an item's current draft: the reply goes to the outbox and is sent by the next send."""
     try:
         settings = obj.settings
         store = open_store(settings)
-        approve_item(settings, store, item_id, actor)
+        approve_item(settings, store, item_id, actor, confirm_deadlines=confirm_deadlines)
         report = send_outbox(settings, store)
     except TriageError as exc:
         raise _fail(exc) from None
@@ -338,7 +342,8 @@ def outbox_send(obj: _Context) -> None:
     except TriageError as exc:
         raise _fail(exc) from None
     click.echo(f"sent {report.sent}, retrying {report.retrying}, failed {report.failed}"
-               + (f", interrupted {report.interrupted}" if report.interrupted else ""))
+               + (f", interrupted {report.interrupted}" if report.interrupted else "")
+               + (f", held {report.held} (a placeholder is still in them: see `outbox list`)" if report.held else ""))
     for error in report.errors:
         click.echo(f"error: {error}", err=True)
 
@@ -464,9 +469,15 @@ def check_config(obj: _Context) -> None:
     if not settings.safeguarding.duty_address:
         click.echo("warning: [safeguarding] duty_address is not set: safeguarding alerts will not be emailed")
     if missing:
-        click.echo(f"{len(missing)} route fact(s) still to fill in (drafts using them cannot be approved):")
+        click.echo(f"{len(missing)} route fact(s) still to fill in (drafts using them cannot be approved, "
+                   f"acknowledgements using them are held):")
         for name in missing:
             click.echo(f"  {name}")
+    click.echo("placeholders left in each template, rendered with sample data:")
+    for name, draft in sample_renders(book).items():
+        left = placeholders_in(draft.text + "\n" + html.unescape(draft.html))
+        click.echo(f"  {name}: {'; '.join(left) if left else 'none'}")
+    if missing:
         sys.exit(1)
     click.echo("route facts: complete")
 
@@ -474,7 +485,9 @@ def check_config(obj: _Context) -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="jsonl", show_default=True)
-@click.option("--explain", is_flag=True, help="Also give the terms that pushed each message towards its label.")
+@click.option("--explain", is_flag=True,
+              help="Also give the sentences that most support each route, the runner-up when the call is close, "
+                   "and the sentences that raised a safeguarding flag.")
 @click.option("--model-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Model folder (default: the one built beside the classifier package).")
 def classify(paths: tuple[Path, ...], fmt: str, explain: bool, model_dir: Path | None) -> None:
@@ -496,18 +509,51 @@ def classify(paths: tuple[Path, ...], fmt: str, explain: bool, model_dir: Path |
             }
             if explain:
                 out["explanation"] = list(p.explanation)
+                out["runner_up"] = ({"label": p.runner_up[0], "score": round(p.runner_up[1], 4)}
+                                    if p.runner_up else None)
                 out["safeguarding_reasons"] = list(p.safeguarding_reasons)
+                out["safeguarding_evidence"] = list(p.safeguarding_evidence)
             click.echo(json.dumps(out, ensure_ascii=False))
         else:
             rows.append((str(path), p.label, f"{p.confidence:.2f}", "yes" if p.needs_review else "no",
                          "YES" if p.safeguarding else "no"))
             if explain:
-                because.append(f"{path}: {p.label} because of: {', '.join(p.explanation) or '(no strong terms)'}"
-                               + (f"; safeguarding: {', '.join(p.safeguarding_reasons)}" if p.safeguarding else ""))
+                because.append(_explained(path, p))
     if fmt == "table":
         click.echo(_table(rows))
         if because:
             click.echo("\n" + "\n".join(because))
+
+
+def _evaluate_sites(labels_file: Path, fmt: str) -> None:
+    from classifier.sites import evaluate_sites
+
+    try:
+        figures, rows = evaluate_sites(real_file=labels_file)
+    except classifier.ClassifierError as exc:
+        raise _fail(exc) from None
+    if fmt == "json":
+        click.echo(json.dumps({**figures, "rows": rows}, indent=2))
+        return
+    o = figures["overall"]
+    click.echo(f"leave-one-site-out: {o['n']} texts from {figures['sites']} sites\n")
+    table = [("KIND", "N", "MACRO-F1", "ACCURACY", "DECIDED", "OF THOSE CORRECT")]
+    for kind, r in [*figures["by_kind"].items(), ("all", o)]:
+        table.append((kind, str(r["n"]), f"{r['macro_f1']:.3f}", f"{r['accuracy']:.3f}", f"{r['auto_coverage']:.1%}",
+                      "-" if r["auto_accuracy"] is None else f"{r['auto_accuracy']:.1%}"))
+    click.echo(_table(table))
+    click.echo("\nrecall by route: " + ", ".join(f"{k} {v:.3f}" for k, v in figures["recall_by_label"].items()))
+
+
+def _explained(path: Path, p: classifier.Prediction) -> str:
+    """A prediction's evidence as lines a person reads: the sentences, the runner-up, the risk."""
+    lines = [f"{path}: {p.label} ({p.confidence:.0%})"
+             + (f", close to {p.runner_up[0]} ({p.runner_up[1]:.0%})" if p.runner_up else "")]
+    lines += [f"  because: \"{sentence}\"" for sentence in p.explanation] or ["  (no sentence stands out)"]
+    if p.safeguarding:
+        lines.append(f"  safeguarding: {', '.join(p.safeguarding_reasons)}")
+        lines += [f"    \"{sentence}\"" for sentence in p.safeguarding_evidence]
+    return "\n".join(lines)
 
 
 @cli.command()
@@ -529,12 +575,20 @@ def train(model_dir: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("labels_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("labels_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--model-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Model folder (default: the one built beside the classifier package).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-def evaluate(labels_file: Path, model_dir: Path | None, fmt: str) -> None:
+@click.option("--sites", is_flag=True,
+              help="Leave-one-site-out on the real-derived corpus (or LABELS_FILE): for each site, train without it "
+                   "and score it; report overall and by kind of text. Takes a few minutes.")
+def evaluate(labels_file: Path | None, model_dir: Path | None, fmt: str, sites: bool) -> None:
     """Score the model on a labels.jsonl (paths relative to its folder; .eml or .txt files)."""
+    if sites:
+        _evaluate_sites(labels_file or REAL_LABELS_FILE, fmt)
+        return
+    if labels_file is None:
+        raise click.UsageError("give a LABELS_FILE, or --sites for the real-derived corpus")
     try:
         model = classifier.load_or_train(model_dir)
         examples = load_corpus(labels_file)

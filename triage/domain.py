@@ -72,6 +72,35 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class AttachmentText:
+    """The text read from one attachment (triage.attachment_text.extract_text).
+
+    kind is 'pdf', 'docx' or 'text' ('' for a file that is none of these, which is not read);
+    error says why the text is missing or partial ('encrypted', over a limit, broken file, too slow);
+    truncated is set when a page, character or time limit cut the text short.
+    """
+
+    filename: str
+    kind: str
+    text: str = ""
+    truncated: bool = False
+    error: str = ""
+    pages: int = 0  # PDF pages in the file (0 when unknown, or not a PDF)
+
+    @property
+    def heading(self) -> str:
+        """The line that introduces it in stored text: '--- letter.pdf (PDF, 2 pages) ---'."""
+        what = self.kind.upper() or "file"
+        if self.pages:
+            what += f", {self.pages} page" + ("s" if self.pages != 1 else "")
+        if self.truncated:
+            what += ", cut short"
+        if self.error:
+            what += f", not read: {self.error}" if not self.text else f", {self.error}"
+        return f"--- {self.filename} ({what}) ---"
+
+
+@dataclass(frozen=True)
 class AutoMarkers:
     """Signs that a message was sent by a machine (RFC 3834 and friends)."""
 
@@ -118,10 +147,17 @@ class ParsedMessage:
     auto: AutoMarkers
     defects: tuple[str, ...] = ()
     error: str = ""
+    # Text read from the PDF, DOCX and plain-text attachments, in the order of `attachments`.
+    attachment_texts: tuple[AttachmentText, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.error
+
+    @property
+    def attachments_text(self) -> str:
+        """The attachments' texts, one after another ('' when none had any)."""
+        return "\n\n".join(a.text for a in self.attachment_texts if a.text)
 
 
 @dataclass(frozen=True)
@@ -134,9 +170,11 @@ class Classification:
     safeguarding: bool
     scores: dict[str, float]
     model_version: str
-    explanation: tuple[str, ...] = ()
-    safeguarding_reasons: tuple[str, ...] = ()
+    explanation: tuple[str, ...] = ()  # the sentences that most support the label
+    safeguarding_reasons: tuple[str, ...] = ()  # names of what raised the flag: safe to put in an alert
     threshold: float | None = None  # the model's abstain threshold: below it, needs_review
+    safeguarding_evidence: tuple[str, ...] = ()  # the writer's sentences that raised the flag: never in alerts
+    runner_up: tuple[str, float] | None = None  # the second route and its probability, when the call was close
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,19 @@ from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Callable, Protocol
 
+from replies.facts import placeholder_line
+
+from .domain import OutboxKind
 from .errors import SendError, TriageError
 from .oauth import refusal_hint, tokens_for
 from .settings import OAuth2Settings, OutboxSettings, SmtpSettings
 from .store import OutboxEntry, Store, now
 
 log = logging.getLogger("triage.outbox")
+
+# Automatic mail (no person approves it) that still holds a placeholder waits this long between checks.
+HOLD_MINUTES = 60
+_AUTOMATIC = (OutboxKind.ACKNOWLEDGEMENT.value, OutboxKind.ALERT.value)
 
 
 class TemporaryFailure(Exception):
@@ -172,6 +179,7 @@ class SendReport:
     failed: int = 0
     interrupted: int = 0
     errors: tuple[str, ...] = field(default=())
+    held: int = 0  # acknowledgements and alerts kept pending: they still hold a placeholder
 
 
 def send_due(
@@ -181,13 +189,31 @@ def send_due(
     from_address: str,
     after_sent: Callable[[OutboxEntry], None] | None = None,
     clock: Callable[[], dt.datetime] = now,
+    hold_placeholders: bool = True,
 ) -> SendReport:
-    """Send every outbox row that is due, once; the same function the scheduler's job calls."""
+    """Send every outbox row that is due, once; the same function the scheduler's job calls.
+
+    With `hold_placeholders`, an acknowledgement or alert that still holds a placeholder
+    ("[COUNCIL TO FILL IN ...]") is not sent: it stays pending, checked again in HOLD_MINUTES, and
+    the reason is logged in one line and kept as the row's last error (`outbox list`).
+    """
     started = clock()
     interrupted = store.fail_stale_sends(started - dt.timedelta(minutes=settings.stale_sending_minutes))
     due = store.claim_due(started)
+    held = 0
+    if hold_placeholders:
+        kept = []
+        for entry in due:
+            reason = _unfinished(entry)
+            if reason:
+                store.hold_outbox(entry.id, reason, started + dt.timedelta(minutes=HOLD_MINUTES))
+                log.warning("outbox: %s %d not sent, kept pending: %s", entry.kind, entry.id, reason)
+                held += 1
+            else:
+                kept.append(entry)
+        due = kept
     if not due:
-        return SendReport(interrupted=len(interrupted))
+        return SendReport(interrupted=len(interrupted), held=held)
     outcomes: dict[int, str] = {}
     errors: list[str] = []
     try:
@@ -204,7 +230,21 @@ def send_due(
                 outcomes[entry.id] = _unsent(store, settings, entry, str(exc), clock)
     counts = [sum(o == kind for o in outcomes.values()) for kind in ("sent", "retry", "failed")]
     log.info("outbox: %d sent, %d to retry, %d failed", *counts)
-    return SendReport(*counts, interrupted=len(interrupted), errors=tuple(errors))
+    return SendReport(*counts, interrupted=len(interrupted), errors=tuple(errors), held=held)
+
+
+def _unfinished(entry: OutboxEntry) -> str:
+    """Why an automatic message must not leave yet ('' if it may): a placeholder in its text."""
+    if entry.kind not in _AUTOMATIC:
+        return ""
+    message = message_from_bytes(entry.raw, policy=policy.default)
+    for part in message.walk():
+        if part.get_content_maintype() == "text":
+            line = placeholder_line(part.get_content())
+            if line:
+                return (f"it still has a placeholder ({line[:100]}); fill in the route facts "
+                        f"(`ehc-triage check-config`)")
+    return ""
 
 
 def _send_one(store: Store, transport: Transport, settings: OutboxSettings, from_address: str,

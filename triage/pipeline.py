@@ -15,9 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from classifier import Classifier, Prediction
-from classifier.text import prepare_document
 from replies import (
-    PLACEHOLDER,
     AcknowledgementContext,
     ReplyContext,
     RouteBook,
@@ -34,13 +32,14 @@ from replies.deadlines import (
     find_certificate_date,
     find_decision_date,
 )
-from replies.drafting import DEADLINE_ROUTES
+from replies.drafting import DEADLINE_ROUTES, london_today
+from replies.facts import PLACEHOLDER, placeholder_line
 
 from .acknowledging import suppression_reason
 from .composing import compose
 from .domain import Classification, DraftText, FetchedMail, OutboxKind, OutboxStatus, ParsedMessage, PollReport
 from .intake import MailSource
-from .parsing import parse_message
+from .parsing import classifiable_document, parse_message
 from .settings import AcknowledgementSettings, SafeguardingSettings, ServiceSettings
 from .store import DuplicateMessage, NewMessage, OutgoingMail, Store, dedupe_key, now
 
@@ -180,12 +179,14 @@ def _triage(new: NewMessage, received: dt.datetime, triage: Triage,
     """Find deadlines, draft, and decide what to send at once, for a classified message."""
     parsed = new.parsed
     classification, events = classified
-    drafted = draft_for_route(parsed, classification.label, new.reference, received, triage.book)
+    drafted = draft_for_route(parsed, classification.label, new.reference, received, triage.book,
+                              today=london_today(triage.clock()))
     outgoing, more_events = _outgoing(parsed, classification, new.reference, received, triage)
     status = OutboxStatus.WOULD_SEND if triage.service.shadow else OutboxStatus.PENDING
     due = reply_due(max(received, triage.clock()), triage.acknowledgement.reply_within_working_days)
     return replace(new, classification=classification, draft=drafted.draft, flags=drafted.flags,
-                   draft_meta=drafted.meta, due_at=due, outgoing=outgoing, outbox_status=status,
+                   draft_meta=drafted.meta, statutory_deadline=drafted.statutory_deadline, due_at=due,
+                   outgoing=outgoing, outbox_status=status,
                    events=events + more_events)
 
 
@@ -213,24 +214,36 @@ class RouteDraft:
     draft: DraftText
     flags: tuple[str, ...]
     meta: dict
+    statutory_deadline: dt.date | None = None  # the earliest deadline still to act on, for the queue
 
 
 def draft_for_route(parsed: ParsedMessage, route: str, reference: str, received: dt.datetime,
-                    book: RouteBook) -> RouteDraft:
+                    book: RouteBook, today: dt.date | None = None) -> RouteDraft:
     """Find the decision-letter deadlines (mediation and tribunal) and render the route's draft.
 
-    Intake calls it for the classifier's route; a caseworker changing the route calls it again.
+    Intake calls it for the classifier's route; a caseworker changing the route (or re-drafting on the
+    same route) calls it again. The deadlines are judged on `today` (England's date; default: now),
+    the day the draft is written, never the day the message arrived.
     """
-    sent_on = (parsed.date or received).date()
+    today = today or london_today(now())
+    sent_on = london_today(parsed.date or received)
     decision = certificate = None
     deadlines = None
     if route in DEADLINE_ROUTES:
-        decision = find_decision_date(parsed.text, sent_on)
-        certificate = find_certificate_date(parsed.text, sent_on)
+        # The attached letters' texts too: the decision letter's own date when the email says "see attached".
+        attachments = tuple(a.text for a in parsed.attachment_texts if a.text)
+        # The whole body, quoted history included: our own quoted emails (naming the council's team,
+        # address or name) are told apart from the writer's new text and from anyone else's.
+        ours = tuple(v for v in (book.council.team_email, book.council.team_name, book.council.name)
+                     if v and PLACEHOLDER not in v)
+        decision = find_decision_date(parsed.text, sent_on, attachments=attachments, ours=ours)
+        certificate = find_certificate_date(parsed.text, sent_on, attachments=attachments, ours=ours)
         deadlines = compute_deadlines(decision.date if decision else None,
-                                      certificate.date if certificate else None, today=received.date())
-    draft = _draft(parsed, route, reference, received, book, decision, deadlines)
-    return RouteDraft(draft, _flags(parsed, route, decision, deadlines, draft), _draft_meta(decision, certificate, deadlines))
+                                      certificate.date if certificate else None, today=today)
+    draft = _draft(parsed, route, reference, received, book, decision, deadlines, certificate)
+    return RouteDraft(draft, _flags(parsed, route, decision, deadlines, draft),
+                      _draft_meta(decision, certificate, deadlines, today),
+                      deadlines.statutory_deadline if deadlines else None)
 
 
 def _flags(parsed: ParsedMessage, route: str, decision: FoundDate | None, deadlines: Deadlines | None,
@@ -242,19 +255,29 @@ def _flags(parsed: ParsedMessage, route: str, decision: FoundDate | None, deadli
             flags.append("deadline_unknown")
         elif decision.approximate:
             flags.append("deadline_approximate")
-        if deadlines is not None and deadlines.passed:
-            flags.append("deadline_passed")
-        elif deadlines is not None and deadlines.near:
-            flags.append("deadline_near")
+        flags.extend(deadline_flags(deadlines))
     if not (parsed.reply_to or parsed.from_address):
         flags.append("no_reply_address")
-    if PLACEHOLDER in draft.text:
+    if placeholder_line(draft.text):
         flags.append("placeholder")
     return tuple(flags)
 
 
-def _draft_meta(decision: FoundDate | None, certificate: FoundDate | None, deadlines: Deadlines | None) -> dict:
-    """What the draft's deadlines were based on, for the caseworker and the audit log."""
+def deadline_flags(deadlines: Deadlines | None) -> tuple[str, ...]:
+    """'deadline_passed' or 'deadline_near' for deadlines judged on a day (near: within 10 days)."""
+    if deadlines is None or deadlines.appeal_by is None:
+        return ()
+    if deadlines.any_passed:
+        return ("deadline_passed",)
+    if deadlines.near:
+        return ("deadline_near",)
+    return ()
+
+
+def _draft_meta(decision: FoundDate | None, certificate: FoundDate | None, deadlines: Deadlines | None,
+                today: dt.date) -> dict:
+    """What the draft's deadlines were based on, for the caseworker and the audit log; `state` is what
+    its wording assumed on `drafted_on`, checked again at approval (replies.deadlines.changed_since_drafted)."""
     if deadlines is None:
         return {}
     found = lambda f: None if f is None else {"date": f.date.isoformat(), "text": f.text,  # noqa: E731
@@ -262,7 +285,9 @@ def _draft_meta(decision: FoundDate | None, certificate: FoundDate | None, deadl
     day = lambda d: d.isoformat() if d else None  # noqa: E731
     return {"decision": found(decision), "certificate": found(certificate),
             "mediation_contact_by": day(deadlines.mediation_contact_advice_by), "appeal_by": day(deadlines.appeal_by),
-            "rule_text": deadlines.rule_text, "passed": deadlines.passed, "near": deadlines.near}
+            "rule_text": deadlines.rule_text, "passed": deadlines.passed, "near": deadlines.near,
+            "drafted_on": today.isoformat(), "state": deadlines.state(),
+            "statutory_deadline": day(deadlines.statutory_deadline)}
 
 
 def _outgoing(parsed: ParsedMessage, classification: Classification, reference: str, received: dt.datetime,
@@ -279,11 +304,11 @@ def _outgoing(parsed: ParsedMessage, classification: Classification, reference: 
         events.append(("acknowledgement_suppressed", {"reason": reason}))
     else:
         # Counted from receipt, but never from a day already past (a backlog acknowledged late).
-        reply_by = add_working_days(max(received, triage.clock()).date(), ack.reply_within_working_days)
+        reply_by = add_working_days(london_today(max(received, triage.clock())), ack.reply_within_working_days)
         try:
             draft = render_acknowledgement(AcknowledgementContext(
                 reference=reference, sender_name=parsed.from_name, original_subject=parsed.subject,
-                reply_by=reply_by, book=triage.book))
+                reply_by=reply_by, book=triage.book, safeguarding=classification.safeguarding))
             outgoing.append(compose(OutboxKind.ACKNOWLEDGEMENT, draft, address, parsed.from_name,
                                     service.from_address, service.from_name, reply_to=parsed))
         except Exception as exc:  # headers no email can carry: the message is still stored and queued
@@ -303,7 +328,7 @@ def _classify_all(messages: list[ParsedMessage], classifier: Classifier) -> list
     """Each message's classification and its events, in one batch; should the batch fail, one at a time,
     so only the message that breaks the classifier goes to a person unclassified."""
     try:
-        documents = [prepare_document(p.subject, p.text) for p in messages]
+        documents = [classifiable_document(p) for p in messages]  # the attached letter's text too
         return [_classification(p, classifier) for p in classifier.predict_documents(documents)]
     except Exception as exc:
         if len(messages) == 1:  # a classifier bug must not lose the message: it is queued for a person
@@ -329,16 +354,18 @@ def _classification(p: Prediction, classifier: Classifier) -> tuple[Classificati
         events = (("safeguarding_flagged", {"reasons": list(p.safeguarding_reasons)}),)
     return (
         Classification(p.label, p.confidence, p.needs_review, p.safeguarding, dict(p.scores), p.model_version,
-                       p.explanation, p.safeguarding_reasons, threshold=classifier.threshold),
+                       p.explanation, p.safeguarding_reasons, threshold=classifier.threshold,
+                       safeguarding_evidence=p.safeguarding_evidence, runner_up=p.runner_up),
         events,
     )
 
 
 def _draft(parsed: ParsedMessage, route: str, reference: str, received: dt.datetime, book: RouteBook,
-           decision: FoundDate | None = None, deadlines: Deadlines | None = None) -> DraftText:
+           decision: FoundDate | None = None, deadlines: Deadlines | None = None,
+           certificate: FoundDate | None = None) -> DraftText:
     ctx = ReplyContext(route=route, reference=reference, sender_name=parsed.from_name,
-                       original_subject=parsed.subject, received_on=received.date(), book=book,
-                       decision=decision, deadlines=deadlines)
+                       original_subject=parsed.subject, received_on=london_today(received), book=book,
+                       decision=decision, deadlines=deadlines, certificate=certificate)
     try:
         d = render_draft(ctx)
     except Exception as exc:  # a template error must not lose the message either

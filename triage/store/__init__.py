@@ -117,6 +117,7 @@ class NewMessage:
     draft_meta: dict[str, Any] | None = None
     flags: tuple[str, ...] = ()
     due_at: dt.datetime | None = None  # the reply-by date promised (or that would have been)
+    statutory_deadline: dt.date | None = None  # the earliest mediation/appeal deadline still to act on
     outgoing: tuple[OutgoingMail, ...] = ()
     outbox_status: OutboxStatus = OutboxStatus.PENDING
     events: tuple[tuple[str, dict[str, Any]], ...] = ()
@@ -259,6 +260,7 @@ class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsM
             received_at=f.internal_date or now(),
             body_text=p.text,
             body_html=p.html,
+            attachment_text=_attachment_text(p),
             headers=_headers_json(p),
             is_automatic=p.auto.is_automatic,
             parse_error=p.error,
@@ -297,6 +299,7 @@ class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsM
             safeguarding=c.safeguarding,
             flags=list(new.flags),
             due_at=new.due_at,
+            statutory_deadline=new.statutory_deadline,
             created_at=now(),
             updated_at=now(),
         )
@@ -305,12 +308,15 @@ class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsM
         s.add(ClassificationRow(
             message_ref=message_ref, model_version=c.model_version, label=c.label, confidence=c.confidence,
             needs_review=c.needs_review, safeguarding=c.safeguarding, scores=dict(c.scores),
-            explanation={"terms": list(c.explanation), "safeguarding": list(c.safeguarding_reasons)}, created_at=now(),
+            explanation={"terms": list(c.explanation), "safeguarding": list(c.safeguarding_reasons),
+                         "safeguarding_evidence": list(c.safeguarding_evidence),
+                         "runner_up": list(c.runner_up) if c.runner_up else None}, created_at=now(),
         ))
         self._event(s, "classified", "system", message=message_ref, item=item.id, data={
             "model_version": c.model_version, "label": c.label, "confidence": round(c.confidence, 4),
             "needs_review": c.needs_review, "safeguarding": c.safeguarding,
-            "scores": {k: round(v, 4) for k, v in c.scores.items()}, "explanation": list(c.explanation),
+            # The evidence sentences are the message's words: they stay in the classification row, not the log.
+            "scores": {k: round(v, 4) for k, v in c.scores.items()},
             "threshold": None if c.threshold is None else round(c.threshold, 4),
         })
         s.add(DraftRow(item_ref=item.id, version=1, route=c.label, subject=new.draft.subject,
@@ -406,6 +412,15 @@ class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsM
                             data={"outbox": row.id, "attempts": row.attempts, "retry_at": retry_at.isoformat(),
                                   "error": error[:500]})
 
+    def hold_outbox(self, outbox_id: int, reason: str, until: dt.datetime) -> None:
+        """A claimed row that must not be sent yet: pending again from `until`, the attempt not counted."""
+        with self._session() as s:
+            row = s.get_one(OutboxRow, outbox_id)
+            row.status, row.next_attempt_at = OutboxStatus.PENDING.value, until
+            row.attempts, row.last_error = max(0, row.attempts - 1), reason[:2000]
+            self._event(s, f"{row.kind}_held", "system", message=row.message_ref, item=row.item_ref,
+                        data={"outbox": row.id, "reason": reason[:500], "until": until.isoformat()})
+
     def retry_outbox(self, outbox_id: int, actor: str) -> None:
         """Put a failed row back in the queue (a person decided to send it again)."""
         with self._session() as s:
@@ -447,7 +462,8 @@ class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsM
             return s.get_one(MessageRow, item.message_ref).raw
 
     def approve(self, item_id: int, reply: OutgoingMail, actor: str, shadow: bool = False,
-                expected_version: int | None = None, draft_version: int | None = None) -> None:
+                expected_version: int | None = None, draft_version: int | None = None,
+                extra: dict[str, Any] | None = None) -> None:
         """Approve the current draft: record the decision and queue the reply, in one transaction.
 
         With `expected_version`, refuse (Conflict) when the item changed since the caseworker's form was
@@ -466,7 +482,8 @@ class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsM
                                f"approve again")
             item.status, item.updated_at = Status.APPROVED.value, now()
             self._event(s, "approved", actor, message=item.message_ref, item=item.id,
-                        data={"route": item.route, "draft_version": draft.version, "to": reply.to_address})
+                        data={"route": item.route, "draft_version": draft.version, "to": reply.to_address,
+                              **(extra or {})})
             self._add_outbox(s, reply, item.message_ref, item.id,
                              OutboxStatus.WOULD_SEND if shadow else OutboxStatus.PENDING)
 
@@ -613,7 +630,24 @@ def _headers_json(p: ParsedMessage) -> dict[str, Any]:
                  "robot_sender": p.auto.robot_sender, "null_return_path": p.auto.null_return_path,
                  "autoreply_header": p.auto.autoreply_header},
         "defects": list(p.defects),
+        # Where each attachment's text is in messages.attachment_text, and what reading it found.
+        "attachment_texts": _attachment_text_index(p),
     }
+
+
+def _attachment_text(p: ParsedMessage) -> str:
+    """The attachments' texts joined, each under its heading line ('--- letter.pdf (PDF, 2 pages) ---')."""
+    return "".join(f"{a.heading}\n{a.text}\n\n" for a in p.attachment_texts).rstrip("\n")
+
+
+def _attachment_text_index(p: ParsedMessage) -> list[dict[str, Any]]:
+    index, at = [], 0
+    for a in p.attachment_texts:
+        start = at + len(a.heading) + 1
+        index.append({"filename": a.filename, "kind": a.kind, "pages": a.pages, "truncated": a.truncated,
+                      "error": a.error, "start": start, "end": start + len(a.text)})
+        at = start + len(a.text) + 2
+    return index
 
 
 def _entry(item: ItemRow, msg: MessageRow, c: ClassificationRow, draft: DraftRow) -> QueueEntry:

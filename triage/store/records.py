@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from ..domain import Attachment, Role, Status
+from ..domain import Attachment, AttachmentText, Role, Status
 
 Row = TypeVar("Row")
 
@@ -17,7 +17,8 @@ class QueueQuery:
 
     `statuses` empty means every status. `claimed_by` is a username; `unclaimed` wins over it.
     `received_before` keeps items received at or before that moment (the age filter); `search`
-    matches sender address or name, case reference, subject and message text.
+    matches sender address or name, case reference, subject, message text and the text read from
+    its attachments.
     """
 
     statuses: tuple[str, ...] = ()
@@ -28,6 +29,7 @@ class QueueQuery:
     search: str = ""
     page: int = 1
     per_page: int = 50
+    sort: str = "urgency"  # or "deadline": the earliest statutory deadline first (none last)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class QueueRow:
     subject: str
     claimed_by: str | None
     broken: bool
+    statutory_deadline: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class MessageView:
     html: str
     attachments: tuple[Attachment, ...]
     parse_error: str
+    attachment_texts: tuple[AttachmentText, ...] = ()  # what was read from its PDF, DOCX and text attachments
 
 
 @dataclass(frozen=True)
@@ -93,9 +97,21 @@ class ClassificationView:
     needs_review: bool
     safeguarding: bool
     scores: dict[str, float]
-    terms: tuple[str, ...]
+    terms: tuple[str, ...]  # the evidence: sentences of the message that most support the label
     safeguarding_reasons: tuple[str, ...]
     model_version: str
+    safeguarding_evidence: tuple[str, ...] = ()
+    runner_up: tuple[str, float] | None = None
+
+    @classmethod
+    def from_row(cls, c) -> "ClassificationView":  # noqa: ANN001 - a ClassificationRow
+        explanation = c.explanation or {}
+        runner_up = explanation.get("runner_up")
+        return cls(label=c.label, confidence=c.confidence, needs_review=c.needs_review, safeguarding=c.safeguarding,
+                   scores=dict(c.scores or {}), terms=tuple(explanation.get("terms", ())),
+                   safeguarding_reasons=tuple(explanation.get("safeguarding", ())), model_version=c.model_version,
+                   safeguarding_evidence=tuple(explanation.get("safeguarding_evidence", ())),
+                   runner_up=(str(runner_up[0]), float(runner_up[1])) if runner_up else None)
 
 
 @dataclass(frozen=True)
@@ -128,6 +144,7 @@ class ItemDetail:
     classification: ClassificationView | None
     drafts: tuple[DraftVersion, ...]
     events: tuple[dict[str, Any], ...]
+    statutory_deadline: dt.date | None = None
 
     @property
     def draft(self) -> DraftVersion:

@@ -16,7 +16,7 @@ from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..domain import OPEN_STATUSES, Attachment, DraftText, Status
+from ..domain import OPEN_STATUSES, Attachment, AttachmentText, DraftText, Status
 from ..errors import Conflict, InvalidAction, NotFound
 from .records import (
     ClassificationView,
@@ -66,7 +66,7 @@ class ReviewMixin:
             like = "%" + _escape_like(query.search.strip().lower()) + "%"
             conditions.append(or_(*(func.lower(column).like(like, escape="\\") for column in (
                 MessageRow.from_address, MessageRow.from_name, ItemRow.reference, MessageRow.subject,
-                MessageRow.body_text))))
+                MessageRow.body_text, MessageRow.attachment_text))))
         ids_query = select(ItemRow.id)
         if needs_message:
             ids_query = ids_query.join(MessageRow, MessageRow.id == ItemRow.message_ref)
@@ -74,9 +74,13 @@ class ReviewMixin:
         page = max(1, query.page)
         with self._reading() as s:
             total = s.scalar(select(func.count()).select_from(ids_query.subquery())) or 0
+            if query.sort == "deadline":  # safeguarding still first: a person must see those at once
+                order = (ItemRow.safeguarding.desc(), ItemRow.statutory_deadline.is_(None),
+                         ItemRow.statutory_deadline, ItemRow.due_at, ItemRow.id)
+            else:
+                order = (ItemRow.safeguarding.desc(), ItemRow.needs_review.desc(), ItemRow.due_at, ItemRow.id)
             ids = list(s.scalars(
-                ids_query.order_by(ItemRow.safeguarding.desc(), ItemRow.needs_review.desc(), ItemRow.due_at,
-                                   ItemRow.id)
+                ids_query.order_by(*order)
                 .limit(query.per_page).offset((page - 1) * query.per_page)))
             rows = {r.id: r for r in self._queue_rows(s, ids)}
         return QueuePage(tuple(rows[i] for i in ids if i in rows), total, page, query.per_page)
@@ -96,7 +100,7 @@ class ReviewMixin:
                      confidence=confidence or 0.0, needs_review=item.needs_review, safeguarding=item.safeguarding,
                      flags=tuple(item.flags or ()), due_at=item.due_at, received_at=received_at,
                      from_name=from_name, from_address=from_address, subject=subject, claimed_by=item.claimed_by,
-                     broken=bool(broken))
+                     broken=bool(broken), statutory_deadline=item.statutory_deadline)
             for item, from_name, from_address, subject, received_at, broken, confidence in s.execute(query)
         ]
 
@@ -120,14 +124,11 @@ class ReviewMixin:
                 attachments=tuple(Attachment(a.get("filename", ""), a.get("content_type", ""), int(a.get("size", 0)))
                                   for a in headers.get("attachments", ())),
                 parse_error=m.parse_error,
+                attachment_texts=_attachment_texts(m.attachment_text or "", headers.get("attachment_texts", ())),
             )
             classification = None
             if c is not None:
-                explanation = c.explanation or {}
-                classification = ClassificationView(
-                    label=c.label, confidence=c.confidence, needs_review=c.needs_review, safeguarding=c.safeguarding,
-                    scores=dict(c.scores or {}), terms=tuple(explanation.get("terms", ())),
-                    safeguarding_reasons=tuple(explanation.get("safeguarding", ())), model_version=c.model_version)
+                classification = ClassificationView.from_row(c)
             return ItemDetail(
                 id=item.id, reference=item.reference, status=Status(item.status), route=item.route,
                 needs_review=item.needs_review, safeguarding=item.safeguarding, flags=tuple(item.flags or ()),
@@ -137,6 +138,7 @@ class ReviewMixin:
                                           d.created_at, dict(d.meta or {})) for d in drafts),
                 events=tuple({"id": e.id, "at": e.at, "actor": e.actor, "name": e.name, "data": e.data}
                              for e in events),
+                statutory_deadline=item.statutory_deadline,
             )
 
     def latest_draft(self, item_id: int) -> DraftVersion:
@@ -205,7 +207,8 @@ class ReviewMixin:
             return version
 
     def change_route(self, item_id: int, route: str, draft: DraftText, meta: dict[str, Any], flags: tuple[str, ...],
-                     actor: str, expected_version: int | None = None) -> int:
+                     actor: str, expected_version: int | None = None,
+                     statutory_deadline: dt.date | None = None) -> int:
         """Set a new route with the draft rendered from its template (earlier versions stay); returns its version.
 
         A person choosing the route settles the classifier's doubt, so the item no longer needs review.
@@ -217,6 +220,7 @@ class ReviewMixin:
             s.add(DraftRow(item_ref=item.id, version=version, route=route, subject=draft.subject, body_text=draft.text,
                            body_html=draft.html, author=actor, meta=dict(meta), created_at=_now()))
             item.route, item.flags, item.updated_at = route, list(flags), _now()
+            item.statutory_deadline = statutory_deadline
             if item.needs_review:
                 item.needs_review, item.status = False, Status.DRAFTED.value
             self._event(s, "route_changed", actor, message=item.message_ref, item=item.id,
@@ -283,3 +287,16 @@ def _escape_like(text: str) -> str:
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def _attachment_texts(joined: str, index: Any) -> tuple[AttachmentText, ...]:
+    """Each attachment's text, cut back out of messages.attachment_text by the offsets kept in headers."""
+    texts = []
+    for a in index if isinstance(index, list) else ():
+        try:
+            start, end = int(a.get("start", 0)), int(a.get("end", 0))
+            texts.append(AttachmentText(str(a.get("filename", "")), str(a.get("kind", "")), joined[start:end],
+                                        bool(a.get("truncated")), str(a.get("error", "")), int(a.get("pages", 0))))
+        except (AttributeError, TypeError, ValueError):
+            continue
+    return tuple(texts)

@@ -206,11 +206,7 @@ def _classification(s: Session, message_ref: int) -> ClassificationView | None:
                  .order_by(ClassificationRow.id.desc()).limit(1))
     if c is None:
         return None
-    explanation = c.explanation or {}
-    return ClassificationView(
-        label=c.label, confidence=c.confidence, needs_review=c.needs_review, safeguarding=c.safeguarding,
-        scores=dict(c.scores or {}), terms=tuple(explanation.get("terms", ())),
-        safeguarding_reasons=tuple(explanation.get("safeguarding", ())), model_version=c.model_version)
+    return ClassificationView.from_row(c)
 
 
 def _threshold(events: list[EventRow]) -> float | None:

@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -87,6 +88,8 @@ class MessageRow(Base):
     is_automatic: Mapped[bool] = mapped_column(Boolean)
     parse_error: Mapped[str] = mapped_column(Text, default="")
     recorded_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The text read from its PDF, DOCX and plain-text attachments, a heading line before each (searched).
+    attachment_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class ClassificationRow(Base):
@@ -119,6 +122,9 @@ class ItemRow(Base):
     claimed_by: Mapped[str | None] = mapped_column(String(100), index=True)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     due_at: Mapped[dt.datetime | None]
+    # The earliest mediation/appeal deadline still to act on when the draft was written (England's
+    # date), set at intake and on re-draft; the queue sorts by it and judges it against today.
+    statutory_deadline: Mapped[dt.date | None] = mapped_column(Date, index=True)
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -9,6 +9,7 @@ import datetime as dt
 import os
 import secrets
 from pathlib import Path
+from typing import Callable
 
 from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
@@ -18,7 +19,7 @@ from ..domain import Role
 from ..pipeline import reply_due
 from ..service import open_store, route_book
 from ..settings import Settings, WebSettings
-from ..store import Store
+from ..store import Store, now
 from . import admin, auth, health, items, queue, security, supervisor
 
 __all__ = ["create_app", "secret_key"]
@@ -26,8 +27,10 @@ __all__ = ["create_app", "secret_key"]
 SECRET_FILE = "web-secret-key"
 
 
-def create_app(settings: Settings, store: Store | None = None, web: WebSettings | None = None) -> Flask:
-    """The app for these settings, on `store` (else the configured database, migrated)."""
+def create_app(settings: Settings, store: Store | None = None, web: WebSettings | None = None,
+               clock: Callable[[], dt.datetime] = now) -> Flask:
+    """The app for these settings, on `store` (else the configured database, migrated). `clock` is
+    what "now" is: deadlines are judged, and the queue's ages counted, on its day."""
     web = web or settings.web or WebSettings()
     store = store or open_store(settings)
     app = Flask(__name__)
@@ -41,7 +44,7 @@ def create_app(settings: Settings, store: Store | None = None, web: WebSettings 
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=web.session_minutes),
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
-    app.extensions.update(store=store, settings=settings, web=web, book=route_book(settings))
+    app.extensions.update(store=store, settings=settings, web=web, book=route_book(settings), clock=clock)
     days = settings.acknowledgement.reply_within_working_days
     store.fill_missing_due_dates(lambda received: reply_due(received, days))
     if web.proxy_count:

@@ -13,11 +13,14 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 
-from replies import PLACEHOLDER
+from replies.deadlines import changed_since_drafted, judge
+from replies.drafting import london_today
+from replies.facts import placeholder_line
 
 from ..domain import OPEN_STATUSES, Role
 from ..errors import Conflict, InvalidAction, NotFound
 from ..parsing import attachment_payloads
+from ..pipeline import deadline_flags
 from ..service import approve_item, change_route
 from ..settings import ROUTES
 from ..store import ItemDetail
@@ -29,11 +32,16 @@ bp = Blueprint("items", __name__)
 FLAG_TEXT = {
     "deadline_unknown": "No decision-letter date was found: the draft explains the rule instead of giving dates.",
     "deadline_approximate": "The decision-letter date was worked out from an incomplete date: check it.",
-    "deadline_passed": "A deadline in the draft has already passed.",
-    "deadline_near": "A deadline in the draft is near.",
+    "deadline_passed": "A deadline for the parent has passed (judged today).",
+    "deadline_near": "A deadline for the parent is within 10 days (judged today).",
+    "deadline_changed": "The draft's deadlines no longer hold today: re-draft it, or confirm you checked them "
+                        "when you approve.",
     "no_reply_address": "The message has no address to reply to.",
-    "placeholder": "The draft still has a placeholder for the council to fill in: it cannot be approved.",
+    "placeholder": "The draft still has a placeholder (the council's or the caseworker's) to fill in: it cannot "
+                   "be approved.",
 }
+# Flags judged again on the day the item is shown; the ones stored at intake are of that day.
+_DAY_FLAGS = ("deadline_passed", "deadline_near", "deadline_changed")
 
 
 @bp.route("/items/<int:item_id>")
@@ -74,7 +82,8 @@ def draft(item_id: int) -> Response | tuple[str, int]:
         flash(f"Draft saved (version {saved}).", "success")
         return _back(item_id)
     try:
-        approve_item(current_app.extensions["settings"], store, item_id, g.user.username, draft_version=saved)
+        approve_item(current_app.extensions["settings"], store, item_id, g.user.username, draft_version=saved,
+                     today=_today(), confirm_deadlines=request.form.get("confirm_deadlines") == "yes")
     except Conflict as exc:
         return _conflict(item_id, exc, **kept)
     except InvalidAction as exc:
@@ -92,14 +101,19 @@ def route(item_id: int) -> Response | tuple[str, int]:
     if new_route not in ROUTES:
         return _refused(item_id, "Choose one of the routes in the list.")
     try:
+        before = _store().item_detail(item_id).route
         version = change_route(_store(), current_app.extensions["book"], item_id, new_route, g.user.username,
-                               _version())
+                               _version(), today=_today())
     except Conflict as exc:
         return _conflict(item_id, exc)
     except InvalidAction as exc:
         return _refused(item_id, str(exc))
-    flash(f"Route changed to {new_route.replace('_', ' ')}: the draft was written again (version {version}); "
-          f"earlier versions are kept below.", "success")
+    if new_route == before:
+        flash(f"The draft was written again with today's deadlines (version {version}); earlier versions are kept "
+              f"below.", "success")
+    else:
+        flash(f"Route changed to {new_route.replace('_', ' ')}: the draft was written again (version {version}); "
+              f"earlier versions are kept below.", "success")
     return _back(item_id)
 
 
@@ -156,10 +170,17 @@ def attachment(item_id: int, index: int) -> Response:
 
 def _page(item: ItemDetail, status: int = 200, problem: str = "", conflict: str = "", **kept: str) -> Any:
     draft = item.draft
+    today = _today()
+    judged = judge(draft.meta, today)
+    stale = changed_since_drafted(draft.meta, judged)
+    flags = [f for f in item.flags if f not in _DAY_FLAGS] + list(deadline_flags(judged))
+    if stale:
+        flags.append("deadline_changed")
     html = render_template(
         "queue/item.html", item=item, draft=draft, is_open=item.status in OPEN_STATUSES,
-        message_html=sanitise_html(item.message.html), routes=ROUTES, flag_text=FLAG_TEXT,
-        has_placeholder=PLACEHOLDER in draft.text, problem=problem, conflict=conflict,
+        message_html=sanitise_html(item.message.html), routes=ROUTES, flag_text=FLAG_TEXT, flags=flags,
+        judged=judged, stale=stale, today=today,
+        has_placeholder=bool(placeholder_line(draft.text)), problem=problem, conflict=conflict,
         form={"subject": kept.get("subject", draft.subject), "text": kept.get("text", draft.text),
               "reason": kept.get("reason", ""), "note": kept.get("note", "")},
         kept_text="text" in kept,
@@ -199,6 +220,11 @@ def _version() -> int | None:
 
 def _back(item_id: int) -> Response:
     return redirect(url_for("items.show", item_id=item_id), code=303)
+
+
+def _today() -> Any:
+    """England's date by the app's clock: the day deadlines are judged on."""
+    return london_today(current_app.extensions["clock"]())
 
 
 def _store() -> Any:

@@ -7,8 +7,12 @@ import datetime as dt
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from replies.deadlines import NEAR_DAYS
+
 from ..domain import Role, Status
 from ..settings import ROUTES
+from replies.drafting import london_today
+
 from ..store import QueueQuery
 from .security import requires
 
@@ -18,6 +22,7 @@ bp = Blueprint("queue", __name__)
 TODO = (Status.NEEDS_REVIEW.value, Status.DRAFTED.value, Status.FAILED.value)
 STATUS_CHOICES = {"todo": "To do (open or failed)", "all": "Any status",
                   **{s.value: s.value.replace("_", " ").capitalize() for s in Status}}
+SORTS = ("urgency", "deadline")
 AGE_CHOICES = {"": "Any age", "1": "Received over 1 day ago", "3": "Received over 3 days ago",
                "7": "Received over 7 days ago", "14": "Received over 14 days ago"}
 
@@ -40,20 +45,23 @@ def index() -> str:
     assignee = args.get("assignee", "")[:100]
     search = " ".join(args.get("q", "").split())[:200]
     page = _page(args.get("page", "1"))
+    sort = args.get("sort", "") if args.get("sort", "") in SORTS else ""
+    moment = current_app.extensions["clock"]()
 
     statuses = TODO if status == "todo" else () if status == "all" else (status,)
     claimed_by = g.user.username if assignee == "me" else (assignee or None)
-    received_before = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=int(age))) if age else None
+    received_before = (moment - dt.timedelta(days=int(age))) if age else None
     result = store.queue_page(QueueQuery(
         statuses=statuses, route=route or None, claimed_by=None if assignee == "unclaimed" else claimed_by,
         unclaimed=assignee == "unclaimed", received_before=received_before, search=search, page=page,
-        per_page=web.page_size))
-    filters = {"route": route, "status": status, "age": age, "assignee": assignee, "q": search}
+        per_page=web.page_size, sort=sort or "urgency"))
+    filters = {"route": route, "status": status, "age": age, "assignee": assignee, "q": search, "sort": sort}
     return render_template(
         "queue/index.html", result=result, filters=filters, routes=ROUTES, statuses=STATUS_CHOICES,
         ages=AGE_CHOICES, users=[u.username for u in store.list_users() if u.active],
         page_url=lambda n: url_for("queue.index", page=n, **{k: v for k, v in filters.items() if v}),
-        today=dt.datetime.now(dt.timezone.utc).date(),
+        today=moment.date(), deadline_today=london_today(moment), near_days=NEAR_DAYS,
+        sort_url=lambda value: url_for("queue.index", **{k: v for k, v in {**filters, "sort": value}.items() if v}),
     )
 
 
