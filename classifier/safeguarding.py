@@ -113,6 +113,7 @@ RISK_RULES: tuple[tuple[str, str], ...] = (
     ("physical or emotional abuse",
      r"\b(?:hit|hits|hitting|punch\w*|kick(?:s|ed|ing)?|beat(?:s|en|ing)?|slap\w*|strangl\w*|chok(?:ed|ing|es)|shak(?:es|ing)|throttl\w*|smack\w*|whip\w*|thump\w*|pinch\w*|batter\w*) " + _WHO + r"\b" + _NOT_BODY + r"(?! (?:out|off)\b)" +
      r"|\b(?:beat|beaten|battered) (?:him|her|them|me) (?:up|with)|\bbeat(?:en)? up\b"
+     r"|\b(?:kept|locked|shut|confined|held|left|put) (?:\w+ ){0,2}in (?:a|the|an) (?:bathroom|toilets?|cupboard|store ?room|cellar|shed|cage|dark room|empty room|isolation room|isolation booth|booth)\b"
      r"|\b(?:gets?|got|getting|been|being) (?:hit|beaten|punched|kicked|slapped|smacked|strangled|choked|battered|attacked|assaulted|hurt|beaten up)\b"
      r"|\b(?:gets?|got|getting|is|was|been|being|turns?|can be) (?:very |really |a bit |too )?(?:rough|heavy[- ]handed|violent|physical) (?:with|towards|to) (?:him|her|them|me|us|the (?:kids|children))"
      r"|\b(?:threw|throw\w*|push\w*|shov\w*|slam\w*|pinn?\w*|drag\w*|pull\w*|grab\w*|yank\w*) " + _WHO + r"\b.{0,25}\b(?:against (?:the|a) (?:wall|door|floor|table|radiator|car)|down (?:the )?stairs|across the (?:floor|room)|by (?:his|her|the|their|my) (?:hair|arms?|neck|throat|ears?|legs?|collar|hood))"
@@ -139,7 +140,7 @@ RISK_RULES: tuple[tuple[str, str], ...] = (
      r"|\b(?:been|is|was|are|were|keeps?|kept|started|\w+'s) (?:hurting|harming|hitting|abusing) (?:him|her|them|me)\b"),
     ("neglect",
      r"\bneglect\w*"
-     r"|\b(?:nobody|no one|no-one|never|doesn'?t|does not|don'?t|didn'?t|isn'?t|aren'?t|not|forgets? to|forgot to) (?:\w+ ){0,2}(?:feeds?|fed|feeding)\b"
+     r"|\b(?:nobody|no one|no-one|never|doesn'?t|does not|don'?t|didn'?t|isn'?t|aren'?t|not|forgets? to|forgot to) (?:\w+ ){0,2}(?<!drip )(?<!spoon )(?:feeds?|fed|feeding)\b"
      r"|\b(?:no|never any|not any|not enough|hardly any|little) food\b.{0,25}\b(?:house|home|fridge|cupboards?|flat|at (?:his|her|their) \w+)"
      r"|\bnothing (?:for (?:him|her|them) )?(?:to eat|in the (?:house|fridge|cupboards?))"
      r"|\b(?:hungry|starving|starved)\b.{0,40}\b(?:every (?:day|morning|monday|sunday|weekend|time)|at (?:school|breakfast club)|not (?:been )?fed|steal\w*|bins)"
@@ -179,6 +180,9 @@ RISK_RULES: tuple[tuple[str, str], ...] = (
      r"|walk\w* (?:out|off)|climb\w* (?:out|over)|got out|gets out|getting out|disappear\w*|took off|takes off)\b"
      r".{0,80}\b(?:found|picked up|police|999|road|dual carriageway|motorway|traffic|cars?|river|canal|hours|all night|overnight|nights?|[1-5] ?am|midnight|missing|searching|looking for|no one noticed|nobody noticed|miles)\b"
      r"|\b(?:running|run|ran|runs|dart\w*|bolt\w*) (?:\w+ ){0,2}(?:into|onto|towards|across|out into|in front of) (?:the )?(?:\w+ )?(?:road|traffic|cars|carriageway|motorway|railway)"
+     r"|\b(?:got|gets|getting|escap\w*|ran|runs|running|run|bolt\w*|climb\w*|slip\w*|sneak\w*|snuck) (?:out of|out under|out over|out through|out|off|away from|from) (?:the )?(?:school|school grounds|school gates?|school site|school fence|fence|gates?|playground|grounds|site|class ?room|class|setting|nursery|college|unit|building)\b"
+     r"|\bleft (?:the )?(?:school|school grounds|school site|site|building|class ?room|setting) (?:\w+ ){0,3}(?:on (?:his|her|their) own|alone|unnoticed|without (?:anyone|anybody|staff|an adult))"
+     r"|\bwithout (?:anyone|anybody|staff|any adult|a member of staff) (?:noticing|knowing|seeing|realising|realizing)"
      r"|\b(?:found|picked up|brought (?:him|her|them) (?:back|home)|returned) (?:\w+ ){0,3}by (?:the )?police|\bpolice (?:\w+ ){0,3}(?:found|brought|picked|returned|searching|looking for|out looking)"
      r"|\b(?:was|were|been) found (?:wandering|walking|on (?:the|a) (?:road|motorway|dual|railway|bridge|street|hard shoulder))"
      r"|\b(?:staying|stays|stayed|stopping) out (?:all night|overnight|till|until)|\bsofa[- ]surf\w*"
@@ -267,7 +271,8 @@ RISK_RULES: tuple[tuple[str, str], ...] = (
      r"\bchild protection (?:plan|conference|register|investigation|enquir\w*|case|concerns?|medical)|\bsection 47\b|\bs47\b|\bstrategy (?:meeting|discussion)"
      r"|\bmash\b|\blado\b|\breferr\w*\b.{0,40}\bfront door|\bpolice (?:attended|were called|was called|came|arrived|arrested|are involved|were involved|have been (?:called|informed))"
      r"|\b(?:home treatment|crisis) team|\bcrisis line|\b(?:rang|called|had to (?:ring|call|phone)|phoned|dialled) (?:the )?(?:999|police)\b"
-     r"|\bpolice\b.{0,40}\b(?:are|were|have been|got) involved"),
+     r"|\bpolice\b.{0,40}\b(?:are|were|have been|got) involved"
+     r"|\bsafeguarding (?:investigation|enquir\w*|inquir\w*|referral|strategy|case|team (?:are|were|is|have|got) involved)"),
 )
 
 # --- Compiling the rules for speed -------------------------------------------------------------

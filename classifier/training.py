@@ -23,8 +23,9 @@ from .model import (DEFAULT_PARAMS, Classifier, Prediction, build_calibrator, bu
 from .registry import Registry
 from .text import normalise
 
-# Held-out-site accuracy the messages decided without review must reach (the service's promise is 95%).
-AUTO_ACCURACY_TARGET = 0.96
+# Held-out-site accuracy the messages decided without review must reach: the promise is 95%, and the
+# margin is for writers unlike any the corpus has (at 0.98, leave-one-site-out gave 97% at 65% coverage).
+AUTO_ACCURACY_TARGET = 0.98
 SAFEGUARDING_MODEL_RECALL = 0.85
 
 
@@ -195,7 +196,7 @@ def model_version(labels_file: Path, params: dict[str, Any], extra: str = "") ->
     pipelines, the code that prepares text and flags risk, and the scikit-learn version: any of them
     changing makes a new version."""
     code = "".join((Path(__file__).parent / name).read_text()
-                   for name in ("text.py", "cues.py", "features.py", "safeguarding.py", "model.py"))
+                   for name in ("text.py", "cues.py", "features.py", "patterns.py", "safeguarding.py", "model.py", "training.py"))
     settings = {
         "route": build_route_pipeline(params).get_params(deep=True),
         "safeguarding": build_safeguarding_pipeline().get_params(deep=True),
