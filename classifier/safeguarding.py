@@ -98,7 +98,7 @@ RISK_RULES: tuple[tuple[str, str], ...] = (
      r"|\bblood(?:y|stained|-stained)? (?:tissues|plasters|sleeves|sheets|towels|clothes)|\bblood on (?:his|her|their|the) (?:sheets|sleeves|clothes|towels?|pillow|duvet|jumper|shirt)"
      r"|\b(?:makes?|made|making) (?:him|her|them|my)sel(?:f|ves) (?:sick|vomit|throw up|bleed)"
      r"|\b(?:pull\w*|pick\w*|rip\w*|tear\w*|bit\w*) (?:at )?(?:his|her|their|my) (?:own )?(?:finger ?nails|nails|skin|scabs|lips|eyelashes)\b.{0,40}\b(?:bleed\w*|bled|raw)"
-     r"|\b(?:did|done|does|doing) (?:it|this|them|that) (?:to )?(?:him|her|them|my)sel(?:f|ves)|\b(?:covered in|full of) (?:\w+ )?(?:cuts|scars|burns|scratches)"
+     r"|\b(?:did|done|does|doing) (?:it|this|them|that) to (?:him|her|them|my)sel(?:f|ves)|\b(?:covered in|full of) (?:\w+ )?(?:cuts|scars|burns|scratches)"
      r"|\bpull\w* (?:his|her|their|my) (?:own )?hair out|\bbang\w* (?:his|her|their) head"
      r"|\b(?:doing it|done it) again\b.{0,30}\b(?:arms?|legs?|wrists?|sleeves|plasters)|\b(?:arms?|legs?|wrists?|sleeves|plasters)\b.{0,40}\b(?:doing it|done it|been doing) again"),
     ("sexual abuse",
@@ -205,7 +205,7 @@ RISK_RULES: tuple[tuple[str, str], ...] = (
      r"|\b(?:older|old) (?:lads|boys|men|man|guys?|kids|people|teenagers|girls|youths|males)\b.{0,50}\b(?:money|cash|phone|gifts?|trainers|clothes|lifts?|weed|drugs|alcohol|vodka|cigarettes|vapes?|paying|pay|buy\w*|gave|giving|give|cars?|flats?|parties|party|takes?|took|taken)\b"
      r"|\b(?:found|staying|stays|stayed|sleeping|spend\w* (?:time|nights)|hanging around|hangs around)\b.{0,30}\bolder (?:men|man|lads|boys|guys|males)\b"
      r"|\b(?:boyfriend|man|men|guy|lad|bloke)\b.{0,30}\b(?:who is|who'?s|aged|of) (?:1[89]|[2-5]\d)\b|\bin (?:their|his) (?:twenties|thirties|forties|20s|30s|40s)|\btwice (?:his|her) age|\bmuch older (?:man|men|boys?|lads?|guys?)"
-     r"|\b(?:met|meet\w*|talking to|messag\w*|speaking to|chatting to)\b.{0,30}\b(?:online|on (?:snapchat|instagram|tiktok|fortnite|discord|roblox|whatsapp|xbox|the internet|games?|an app))"
+     r"|\b(?:met|meet\w*|talking to|messag\w*|speaking to|chatting to|chats? to|chatting with|talks? to) (?:with )?(?:someone|somebody|people|a stranger|strangers|a man|men|a guy|guys|older \w+|an adult|adults|a boy|boys|a girl|girls|lads|a lad)\b.{0,30}\b(?:online|on (?:snapchat|instagram|tiktok|fortnite|discord|roblox|whatsapp|xbox|the internet|games?|an app))"
      r"|\b(?:someone|somebody|a man|men|a stranger|strangers|an adult|adults|a guy|a person|a boy|a lad)\b.{0,20}\b(?:on|from) (?:snapchat|instagram|tiktok|fortnite|discord|roblox|whatsapp|xbox|the internet|online|facebook|telegram|kik|omegle|an app|a game)"
      r"|\bnudes\b|\bnaked (?:pictures|photos|pics|images|selfies)|\b(?:explicit|indecent|sexual|intimate) (?:pictures|photos|pics|images|messages|videos)|\bsext\w*|\bblackmail\w*|\bsextort\w*"
      r"|\b(?:asking|asked|ask|pressur\w*) (?:him|her|them) (?:for|to send) (?:pictures|photos|pics|images)"
