@@ -10,7 +10,7 @@ finds something is the exact pattern tried with `re`, so the answer is always th
 from __future__ import annotations
 
 import re
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import re2
 
@@ -19,43 +19,55 @@ _OPTIONS.max_mem = 64 << 20
 _LOOKAROUND = re.compile(r"\(\?<?[=!]")
 
 
-def without_lookarounds(pattern: str) -> str:
-    """The pattern with every (?=...), (?!...), (?<=...) and (?<!...) group removed."""
-    out, i = [], 0
+def pieces(pattern: str, start: int = 0) -> Iterator[tuple[int, int, str]]:
+    """(start, end, piece) for each piece of a pattern: an escape, a whole character class, or one character."""
+    i = start
     while i < len(pattern):
         if pattern[i] == "\\":
-            out.append(pattern[i: i + 2])
-            i += 2
-            continue
-        if pattern[i] == "[":  # a character class: copied whole
-            end = pattern.index("]", i + 2 if pattern[i + 1: i + 2] == "^" else i + 1)
-            out.append(pattern[i: end + 1])
-            i = end + 1
-            continue
-        if _LOOKAROUND.match(pattern, i):
-            i = _group_end(pattern, i) + 1
-            continue
-        out.append(pattern[i])
-        i += 1
-    return "".join(out)
+            end = i + 2
+        elif pattern[i] == "[":
+            first = i + 2 if pattern[i + 1: i + 2] == "^" else i + 1
+            end = pattern.index("]", first + 1) + 1  # a "]" first in the class is a literal
+        else:
+            end = i + 1
+        yield i, end, pattern[i:end]
+        i = end
 
 
-def _group_end(pattern: str, start: int) -> int:
-    depth, i = 0, start
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            i = pattern.index("]", i + 2 if pattern[i + 1: i + 2] == "^" else i + 1) + 1
-            continue
-        depth += c == "("
-        depth -= c == ")"
+def group_end(pattern: str, start: int) -> int:
+    """Index of the ")" closing the group that opens at `start`."""
+    depth = 0
+    for i, _, piece in pieces(pattern, start):
+        depth += piece == "("
+        depth -= piece == ")"
         if depth == 0:
             return i
-        i += 1
     raise ValueError(f"unbalanced group in {pattern[:60]!r}")
+
+
+def alternatives(pattern: str) -> list[str]:
+    """The pattern cut at its top-level "|"."""
+    parts, depth, begin = [], 0, 0
+    for i, end, piece in pieces(pattern):
+        depth += piece == "("
+        depth -= piece == ")"
+        if piece == "|" and depth == 0:
+            parts.append(pattern[begin:i])
+            begin = end
+    return [*parts, pattern[begin:]]
+
+
+def without_lookarounds(pattern: str) -> str:
+    """The pattern with every (?=...), (?!...), (?<=...) and (?<!...) group removed."""
+    out, skip_to = [], 0
+    for i, _, piece in pieces(pattern):
+        if i < skip_to:
+            continue
+        if piece == "(" and _LOOKAROUND.match(pattern, i):
+            skip_to = group_end(pattern, i) + 1
+            continue
+        out.append(piece)
+    return "".join(out)
 
 
 class PatternSet:

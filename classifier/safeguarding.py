@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .patterns import PatternSet
+from .patterns import PatternSet, alternatives, group_end
 from .text import normalise
 
 # Each rule: a name a caseworker understands, and a pattern over normalised (lower-case) text.
@@ -280,60 +280,16 @@ RISK_RULES: tuple[tuple[str, str], ...] = (
 # their first letter (the same language, tested equal on the corpus), so that a word start is tried
 # only against the few alternatives that could begin there.
 
-def _closing(pattern: str, start: int) -> int:
-    """Index of the ")" closing the group that opens at `start`."""
-    depth, i = 0, start
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            i = pattern.index("]", i + 2 if pattern[i + 1] == "^" else i + 1) + 1
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    raise ValueError(pattern)
-
-
-def _alternatives(pattern: str) -> list[str]:
-    """The pattern cut at its top-level "|"."""
-    parts, depth, start, i = [], 0, 0, 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "[":
-            i = pattern.index("]", i + 2 if pattern[i + 1] == "^" else i + 1) + 1
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-        elif c == "|" and depth == 0:
-            parts.append(pattern[start:i])
-            start = i + 1
-        i += 1
-    parts.append(pattern[start:])
-    return parts
-
-
 def _word_led(pattern: str) -> tuple[list[str], list[str]]:
     """The pattern as alternatives: those that start with a plain letter, and the others."""
     if pattern.startswith(r"\b"):
         pattern = pattern[2:]
     if pattern.startswith("(?:"):
-        end = _closing(pattern, 0)
+        end = group_end(pattern, 0)
         rest = pattern[end + 1:]
         if rest[:1] not in ("?", "*", "+", "{"):
             led, others = [], []
-            for alternative in _alternatives(pattern[3:end]):
+            for alternative in alternatives(pattern[3:end]):
                 more_led, more_others = _word_led(alternative + rest)
                 led += more_led
                 others += more_others
@@ -352,7 +308,7 @@ def _dispatched(pattern: str) -> str:
     """
     by_letter: dict[str, list[str]] = {}
     others = []
-    for branch in _alternatives(pattern):
+    for branch in alternatives(pattern):
         led, rest = _word_led(branch)
         others += rest
         for alternative in led:

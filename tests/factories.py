@@ -143,3 +143,22 @@ def broken_message() -> bytes:
         b'Content-Type: multipart/mixed; boundary="never-appears"\r\n\r\n'
         b"garbage without any boundary \x00\xff\xfe base64:????\r\n"
     )
+
+
+def store_at_revision(url: str, revision: str):
+    """A store migrated to the newest schema, then downgraded to `revision`: a database as an older
+    version of the service left it, for testing what a migration does to existing rows."""
+    from alembic import command
+    from alembic.config import Config
+
+    from triage.store import _MIGRATIONS, Store
+
+    store = Store(url)
+    store.migrate()
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url)
+    with store.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, revision)
+    return store

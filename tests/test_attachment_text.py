@@ -12,8 +12,6 @@ import zipfile
 from email.message import EmailMessage
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 
 import classifier
@@ -23,10 +21,10 @@ from triage.domain import AttachmentText, FetchedMail
 from classifier.text import prepare_document
 from triage.parsing import classifiable_document, classifiable_text, parse_message
 from triage.pipeline import Triage, process
-from triage.store import _MIGRATIONS, Store
+from triage.store import Store
 from triage.store.records import QueueQuery
 
-from .factories import make_email
+from .factories import make_email, store_at_revision
 from .webapp import add_item, add_user, make_app, signed_in
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -314,14 +312,7 @@ def test_the_letter_is_stored_searched_and_classified_through_the_pipeline(tmp_p
 
 def test_messages_stored_before_migration_0006_keep_an_empty_attachment_text(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
-    store = Store(url)
-    store.migrate()
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", url)
-    with store.engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.downgrade(cfg, "0005")
+    store = store_at_revision(url, "0005")
     add = "INSERT INTO messages (dedupe_key, source, folder, uidvalidity, uid, message_id, content_sha256, raw, " \
           "from_name, from_address, subject, received_at, body_text, body_html, headers, is_automatic, parse_error, " \
           "recorded_only) VALUES ('k', 's', 'f', 1, 1, '<m>', 'h', x'00', '', 'a@b', 'old', '2026-11-02 09:30:00', " \

@@ -14,17 +14,16 @@ import time
 import urllib.parse
 import urllib.request
 
-from alembic import command
-from alembic.config import Config
 from click.testing import CliRunner
 from sqlalchemy import inspect
 
 from triage.cli import cli
 from triage.service import install_demo_maildir
 from triage.settings import load_settings
-from triage.store import _MIGRATIONS, QueueQuery, Store
+from triage.store import QueueQuery, Store
 from triage.store.tables import ItemRow
 
+from .factories import store_at_revision
 from .servers import free_port
 from .webapp import add_item, make_app, write_settings
 
@@ -81,14 +80,7 @@ def test_web_says_clearly_when_its_port_is_taken(tmp_path):
 
 def test_migration_0003_adds_users_and_queue_indexes_to_an_existing_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'triage.db'}"
-    store = Store(url)
-    store.migrate()
-    cfg = Config()
-    cfg.set_main_option("script_location", str(_MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", url)
-    with store.engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.downgrade(cfg, "0002")
+    store = store_at_revision(url, "0002")
     assert "users" not in inspect(store.engine).get_table_names()
     store.migrate()
     inspector = inspect(store.engine)
