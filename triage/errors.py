@@ -1,4 +1,4 @@
-"""The service's exceptions; the CLI turns each into one clear line and a non-zero exit."""
+"""The service's exceptions; the CLI turns each into one clear line and a non-zero exit (triage.cli_errors)."""
 
 
 class TriageError(Exception):
@@ -35,3 +35,7 @@ class InvalidAction(TriageError):
 
 class Conflict(InvalidAction):
     """Raised when an item changed since the form was loaded (someone else acted on it first)."""
+
+
+class ListenError(TriageError):
+    """Raised when the web app cannot listen on its address (the port is taken, the host is not this machine's)."""
