@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
 import itertools
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -18,6 +21,78 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 _users = itertools.count(1)
 _oauth_users = itertools.count(1)
 PASSWORD = "s3cret-test"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def built_model_loaded_once():
+    """The built model's files are read once per test session, not once per `poll --once` a test runs.
+
+    A saved version's files never change (classifier.registry), so a version directory loaded before is
+    given back as the same Classifier (the session fixture `loaded_model` shares one the same way). Only
+    the built model's directory is cached: tests that save, tamper with or retrain models in a directory
+    of their own still read their files.
+    """
+    from classifier import persistence
+
+    load_files, loaded = persistence.load_files, {}
+    built = classifier.DEFAULT_MODEL_DIR.resolve()
+
+    def load_once(model_dir: Path) -> classifier.Classifier:
+        path = Path(model_dir).resolve()
+        if built not in path.parents:
+            return load_files(model_dir)
+        if path not in loaded:
+            loaded[path] = load_files(model_dir)
+        return loaded[path]
+
+    patch = pytest.MonkeyPatch()
+    patch.setattr(persistence, "load_files", load_once)
+    yield
+    patch.undo()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashing():
+    """argon2id with the least memory and time: the web tests hash and check hundreds of passwords, at
+    about 0.16 s each with the service's parameters. Hashes still start `$argon2id$`, and the dummy hash
+    for unknown usernames costs what a real one does, as in the service. (Only when a collected test
+    module imported the web app: a run of other tests does not pay for importing it.)"""
+    from argon2 import PasswordHasher
+
+    passwords = sys.modules.get("triage.web.passwords")
+    if passwords is None:
+        yield
+        return
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    patch = pytest.MonkeyPatch()
+    patch.setattr(passwords, "_HASHER", cheap)
+    patch.setattr(passwords, "_DUMMY", cheap.hash("not a real password, only here to spend the same time"))
+    yield
+    patch.undo()
+
+
+class Clock:
+    """A clock that tests move forward instead of sleeping: the real time plus the time skipped."""
+
+    def __init__(self) -> None:
+        self.skipped = dt.timedelta()
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(dt.timezone.utc) + self.skipped
+
+    def advance(self, seconds: float) -> None:
+        self.skipped += dt.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def outbox_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """The clock the outbox job reads (when a row is due, when to retry) when a test sends through the
+    CLI: waiting for a retry is `outbox_clock.advance(seconds)`, not a sleep."""
+    from triage import outbox, service
+
+    clock = Clock()
+    monkeypatch.setattr(service, "send_due", functools.partial(outbox.send_due, clock=clock))
+    return clock
 
 
 @pytest.fixture(scope="session")

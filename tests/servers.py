@@ -64,6 +64,7 @@ service anvil {{
 
 PASSWORD_AUTH = """\
 auth_mechanisms = plain login
+auth_failure_delay = 0
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%u {root}/users

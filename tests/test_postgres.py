@@ -68,6 +68,23 @@ def test_a_message_full_of_nul_characters_is_stored_not_refused(database, model_
     store.close()
 
 
+def test_a_batch_with_a_message_another_worker_stored_keeps_the_rest_and_the_chain(database):
+    """The bulk write breaks the unique key, so the batch is written again one SAVEPOINT per message."""
+    from .test_store import _new
+
+    store = Store(database)
+    store.migrate()
+    taken = make_email(subject="stored by another worker")
+    store.add_message(_new(taken, uid=1))
+    stored = store.add_batch([_new(make_email(subject="first"), uid=2), _new(taken, uid=3),
+                              _new(make_email(subject="last"), uid=4)])
+    assert [s.duplicate for s in stored] == [False, True, False]
+    assert store.count("messages") == 3 and store.count("items") == 3
+    assert store.folder_state("test", "INBOX") == (7, 4)
+    assert verify(store.event_chain()).ok
+    store.close()
+
+
 def test_concurrent_writers_keep_one_unbroken_event_chain(database):
     Store(database).migrate()
     stores = [Store(database) for _ in range(4)]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -107,7 +106,7 @@ def test_a_safeguarding_message_alerts_the_duty_address_without_personal_data(ma
     assert queue(service_config)[0]["safeguarding"] is True
 
 
-def test_smtp_down_then_back_retries_and_sends_each_message_once(mailbox, service_config, smtp):
+def test_smtp_down_then_back_retries_and_sends_each_message_once(mailbox, service_config, smtp, outbox_clock):
     mailbox.append(make_email(subject="one", sender="a@example.com"), make_email(subject="two", sender="b@example.com"))
     run(service_config, "poll", "--once")
     smtp.stop()
@@ -116,19 +115,20 @@ def test_smtp_down_then_back_retries_and_sends_each_message_once(mailbox, servic
     assert all("cannot reach SMTP server" in e["last_error"] for e in outbox(service_config))
 
     smtp.start()  # the same port again
-    time.sleep(1.1)  # the first retry waits retry_base_seconds
+    outbox_clock.advance(1.1)  # the first retry waits retry_base_seconds
     assert "sent 2" in run(service_config, "outbox", "send")
     assert "sent 0" in run(service_config, "outbox", "send")
     assert sorted(r for _, rcpts in smtp.envelopes for r in rcpts) == ["a@example.com", "b@example.com"]
 
 
-def test_a_temporary_refusal_is_retried_and_gives_up_after_max_attempts(mailbox, service_config, smtp):
+def test_a_temporary_refusal_is_retried_and_gives_up_after_max_attempts(mailbox, service_config, smtp,
+                                                                       outbox_clock):
     mailbox.append(make_email(sender="c@example.com"))
     run(service_config, "poll", "--once")
     smtp.reply = "451 4.3.0 try again later"
     for _ in range(3):
         run(service_config, "outbox", "send")
-        time.sleep(2.1)
+        outbox_clock.advance(2.1)
     [row] = outbox(service_config)
     assert row["status"] == "failed" and row["attempts"] == 3
     assert "gave up after 3 attempts" in row["last_error"] and "451" in row["last_error"]

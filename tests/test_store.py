@@ -77,3 +77,23 @@ def test_raw_bytes_are_kept_exactly(store):
     with store.engine.connect() as conn:
         stored, digest = conn.execute(text("SELECT raw, content_sha256 FROM messages")).one()
     assert bytes(stored) == raw and digest == hashlib.sha256(raw).hexdigest()
+
+
+def test_a_batch_is_one_transaction_and_a_message_stored_meanwhile_costs_only_itself(store):
+    """add_batch writes in bulk; when one message breaks the unique key (another worker stored it after our
+    duplicate check), the batch is written again one SAVEPOINT per message: that one is a duplicate, the
+    others are stored, the folder is advanced past all of them and the event chain still verifies."""
+    from triage import audit
+    from triage.store import FolderPosition
+
+    taken = make_email(subject="stored by another worker")
+    store.add_message(_new(taken, uid=1))
+    batch = [_new(make_email(subject="first"), uid=2), _new(taken, uid=3), _new(make_email(subject="last"), uid=4)]
+    stored = store.add_batch(batch, seen=[FolderPosition("test", "INBOX", 7, 5)])
+    assert [s.duplicate for s in stored] == [False, True, False]
+    assert all(s.item_id is not None for s in stored if not s.duplicate)
+    assert store.count("messages") == 3 and store.count("items") == 3
+    assert store.folder_state("test", "INBOX") == (7, 5)
+    assert audit.verify(store.event_chain()).ok
+    names = [e["name"] for e in store.events() if e["message"] == 2]  # the batch's first message, as alone
+    assert names == ["received", "parsed", "classified", "drafted", "queued"]

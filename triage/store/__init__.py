@@ -20,6 +20,7 @@ from ..domain import Classification, DraftText, FetchedMail, OutboxKind, OutboxS
 from ..errors import Conflict, InvalidAction, NotFound
 from ..audit import GENESIS_HASH, ChainEvent, event_digest
 from .accounts import AccountsMixin
+from .batch import BatchMixin, FolderPosition, Stored, _position, outbox_event_name
 from .records import (
     ClassificationView,
     DraftVersion,
@@ -44,7 +45,8 @@ from .tables import (
     OutboxRow,
 )
 
-__all__ = ["Store", "NewMessage", "OutgoingMail", "OutboxEntry", "MessageOrigin", "DuplicateMessage", "dedupe_key",
+__all__ = ["Store", "NewMessage", "Stored", "FolderPosition",
+           "OutgoingMail", "OutboxEntry", "MessageOrigin", "DuplicateMessage", "dedupe_key",
            "now", "QueueQuery", "QueuePage", "QueueRow", "ItemDetail", "MessageView", "ClassificationView",
            "DraftVersion", "User", "PollStatus", "WorkCounts"]
 
@@ -123,7 +125,7 @@ class NewMessage:
     events: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
-class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsMixin):
+class Store(BatchMixin, ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsMixin):
     """The service's database: messages, classifications, queue items, drafts, outbox, event log and users."""
 
     def __init__(self, url: str) -> None:
@@ -231,7 +233,9 @@ class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsM
         """
         try:
             with self._session() as s:
-                return self._add(s, new)
+                item_id = self._insert_messages(s, [new])[0]
+                self._advance_all(s, [_position(new)])
+                return item_id
         except IntegrityError as exc:
             if self.knows(new.key):
                 raise DuplicateMessage(new.key) from None
@@ -240,95 +244,9 @@ class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsM
     def add_messages(self, news: list[NewMessage]) -> list[int | None]:
         """Store many messages in one transaction (bulk loading, benchmarks); all or none."""
         with self._session() as s:
-            return [self._add(s, new) for new in news]
-
-    def _add(self, s: Session, new: NewMessage) -> int | None:
-        f, p = new.fetched, new.parsed
-        msg = MessageRow(
-            dedupe_key=new.key,
-            source=f.source,
-            folder=f.folder,
-            uidvalidity=f.uidvalidity,
-            uid=f.uid,
-            message_id=p.message_id[:998],
-            content_sha256=hashlib.sha256(f.raw).hexdigest(),
-            raw=f.raw,
-            from_name=p.from_name[:300],
-            from_address=p.from_address[:320],
-            subject=p.subject,
-            sent_at=p.date,
-            received_at=f.internal_date or now(),
-            body_text=p.text,
-            body_html=p.html,
-            attachment_text=_attachment_text(p),
-            headers=_headers_json(p),
-            is_automatic=p.auto.is_automatic,
-            parse_error=p.error,
-            recorded_only=new.recorded_only,
-        )
-        s.add(msg)
-        s.flush()
-        self._event(s, "received", "system", message=msg.id,
-                    data={"source": f.source, "folder": f.folder, "uid": f.uid, "message_id": p.message_id})
-        if p.error:
-            self._event(s, "parse_failed", "system", message=msg.id, data={"error": p.error})
-        else:
-            self._event(s, "parsed", "system", message=msg.id,
-                        data={"automatic": p.auto.is_automatic, "defects": list(p.defects),
-                              "attachments": len(p.attachments)})
-        item_id = None
-        if new.recorded_only:
-            self._event(s, "recorded_only", "system", message=msg.id, data={"reason": "older than [service] since"})
-        else:
-            item_id = self._queue(s, msg.id, new)
-        for name, data in new.events:
-            self._event(s, name, "system", message=msg.id, item=item_id, data=data)
-        self._advance(s, f.source, f.folder, f.uidvalidity, f.uid)
-        return item_id
-
-    def _queue(self, s: Session, message_ref: int, new: NewMessage) -> int:
-        c = new.classification
-        assert c is not None and new.draft is not None
-        needs_review = c.needs_review or bool(new.parsed.error)
-        item = ItemRow(
-            message_ref=message_ref,
-            reference=new.reference,
-            status=(Status.NEEDS_REVIEW if needs_review else Status.DRAFTED).value,
-            route=c.label,
-            needs_review=needs_review,
-            safeguarding=c.safeguarding,
-            flags=list(new.flags),
-            due_at=new.due_at,
-            statutory_deadline=new.statutory_deadline,
-            created_at=now(),
-            updated_at=now(),
-        )
-        s.add(item)
-        s.flush()
-        s.add(ClassificationRow(
-            message_ref=message_ref, model_version=c.model_version, label=c.label, confidence=c.confidence,
-            needs_review=c.needs_review, safeguarding=c.safeguarding, scores=dict(c.scores),
-            explanation={"terms": list(c.explanation), "safeguarding": list(c.safeguarding_reasons),
-                         "safeguarding_evidence": list(c.safeguarding_evidence),
-                         "runner_up": list(c.runner_up) if c.runner_up else None}, created_at=now(),
-        ))
-        self._event(s, "classified", "system", message=message_ref, item=item.id, data={
-            "model_version": c.model_version, "label": c.label, "confidence": round(c.confidence, 4),
-            "needs_review": c.needs_review, "safeguarding": c.safeguarding,
-            # The evidence sentences are the message's words: they stay in the classification row, not the log.
-            "scores": {k: round(v, 4) for k, v in c.scores.items()},
-            "threshold": None if c.threshold is None else round(c.threshold, 4),
-        })
-        s.add(DraftRow(item_ref=item.id, version=1, route=c.label, subject=new.draft.subject,
-                       body_text=new.draft.text, body_html=new.draft.html, author="system",
-                       meta=dict(new.draft_meta or {}), created_at=now()))
-        self._event(s, "drafted", "system", message=message_ref, item=item.id,
-                    data={"route": c.label, "version": 1, "flags": list(new.flags)})
-        for mail in new.outgoing:
-            self._add_outbox(s, mail, message_ref, item.id, new.outbox_status)
-        self._event(s, "queued", "system", message=message_ref, item=item.id,
-                    data={"status": item.status, "reference": new.reference})
-        return item.id
+            item_ids = self._insert_messages(s, news)
+            self._advance_all(s, [_position(new) for new in news])
+            return item_ids
 
     def _add_outbox(self, s: Session, mail: OutgoingMail, message_ref: int | None, item_ref: int | None,
                     status: OutboxStatus) -> None:
@@ -336,8 +254,7 @@ class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsM
                         subject=mail.subject, raw=mail.raw, status=status.value, attempts=0, next_attempt_at=now(),
                         last_error="", message_id_header=mail.message_id, created_at=now(), claimed_at=None,
                         sent_at=None))
-        name = f"{mail.kind.value}_would_send" if status is OutboxStatus.WOULD_SEND else f"{mail.kind.value}_queued"
-        self._event(s, name, "system", message=message_ref, item=item_ref, data={"to": mail.to_address})
+        self._event(s, outbox_event_name(mail.kind.value, status), "system", message=message_ref, item=item_ref, data={"to": mail.to_address})
 
     def queue_health_alert(self, mail: OutgoingMail, condition: str, text: str, shadow: bool = False) -> None:
         """An alert to the admin address, and the event that says why it went."""
@@ -345,16 +262,16 @@ class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsM
             self._add_outbox(s, mail, None, None, OutboxStatus.WOULD_SEND if shadow else OutboxStatus.PENDING)
             self._event(s, "health_alert", "system", data={"condition": condition, "problem": text})
 
-    def acknowledged_since(self, address: str, since: dt.datetime) -> bool:
-        """Whether an acknowledgement to this address was queued (or would have been) since then."""
+    def acknowledged_lately(self, addresses: list[str], since: dt.datetime) -> set[str]:
+        """Which of these addresses (lower-cased) had an acknowledgement queued (or would have) since then:
+        the acknowledgement window for a whole fetched batch, in one query."""
+        wanted = sorted({a.lower() for a in addresses if a})
+        if not wanted:
+            return set()
+        to = func.lower(OutboxRow.to_address)
         with self._reading() as s:
-            return s.scalar(
-                select(OutboxRow.id).where(
-                    OutboxRow.kind == OutboxKind.ACKNOWLEDGEMENT.value,
-                    func.lower(OutboxRow.to_address) == address.lower(),
-                    OutboxRow.created_at >= since,
-                ).limit(1)
-            ) is not None
+            return set(s.scalars(select(to).distinct().where(
+                OutboxRow.kind == OutboxKind.ACKNOWLEDGEMENT.value, to.in_(wanted), OutboxRow.created_at >= since)))
 
     # -- the outbox --------------------------------------------------------------------------
 
@@ -530,6 +447,16 @@ class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsM
                data: dict[str, Any] | None = None) -> None:
         """Append an event to the hash chain. The chain's head is read once per transaction (the write
         lock is held until commit, so nobody else can append meanwhile) and then carried along."""
+        prev = self._chain_head(s)
+        at = now()
+        digest = event_digest(at, actor, name, message, item, data or {}, prev)
+        # Added in order and inserted in that order at the next flush: ids follow the chain.
+        s.add(EventRow(at=at, actor=actor, name=name, message_ref=message, item_ref=item, data=data or {},
+                       prev_hash=prev, hash=digest))
+        s.info[_CHAIN_HEAD] = digest
+
+    def _chain_head(self, s: Session) -> str:
+        """The hash of the chain's last event, read once per transaction and then carried in s.info."""
         prev = s.info.get(_CHAIN_HEAD)
         if prev is None:
             if self.engine.dialect.name == "postgresql":
@@ -537,12 +464,7 @@ class Store(ReviewMixin, SupervisionMixin, LearningMixin, HealthMixin, AccountsM
                 # (SQLite: every writing transaction already holds the database's write lock, see _session.)
                 s.execute(select(func.pg_advisory_xact_lock(_EVENT_CHAIN_LOCK)))
             prev = s.scalar(select(EventRow.hash).order_by(EventRow.id.desc()).limit(1)) or GENESIS_HASH
-        at = now()
-        digest = event_digest(at, actor, name, message, item, data or {}, prev)
-        # Added in order and inserted in that order at the next flush: ids follow the chain.
-        s.add(EventRow(at=at, actor=actor, name=name, message_ref=message, item_ref=item, data=data or {},
-                       prev_hash=prev, hash=digest))
-        s.info[_CHAIN_HEAD] = digest
+        return prev
 
     def event_chain(self, start: dt.datetime | None = None, end: dt.datetime | None = None) -> Iterator[ChainEvent]:
         """Every event in id order (optionally within a time range), as audit.verify and export need them."""
