@@ -22,7 +22,6 @@ from apscheduler.triggers.cron import CronTrigger
 from .errors import ConfigError
 from .settings_keys import SECTION, key
 from .settings_oauth2 import oauth2
-from .settings_reading import KNOWN as _KNOWN  # noqa: F401  (tests/test_docs.py reads it here)
 from .settings_reading import path as resolve_path, read_key, read_table, refuse_undeclared, secret
 from .settings_types import (DEFAULT_DATA_DIR, AcknowledgementSettings, ClassifierSettings, HealthSettings,
                              ImapSettings, OAuth2Settings, OutboxSettings, SafeguardingSettings, ServiceSettings,
