@@ -10,7 +10,8 @@ from .drafting import (
     render_safeguarding_alert,
     reply_subject,
 )
-from .deadlines import Deadlines, FoundDate, compute_deadlines, find_certificate_date, find_decision_date
+from .deadline_rules import Deadlines, compute_deadlines
+from .decision_dates import FoundDate, find_certificate_date, find_decision_date
 from .facts import DEFAULT_ROUTES_FILE, PLACEHOLDER, FactsError, RouteBook, RouteFacts, load_routes
 
 __all__ = [

@@ -15,13 +15,16 @@ from zoneinfo import ZoneInfo
 from jinja2 import FileSystemLoader, StrictUndefined, select_autoescape
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .deadlines import Deadlines, FoundDate, compute_deadlines
-from .facts import PLACEHOLDER_PATTERN, ROUTES, RouteBook, RouteFacts
+from classifier.labels import Route, is_route
+
+from .deadline_rules import Deadlines, compute_deadlines
+from .decision_dates import FoundDate
+from .facts import PLACEHOLDER_PATTERN, RouteBook, RouteFacts
 
 LONDON = ZoneInfo("Europe/London")
 
 # Routes whose drafts state the mediation and appeal deadlines.
-DEADLINE_ROUTES = ("mediation", "tribunal")
+DEADLINE_ROUTES: frozenset[Route] = frozenset({Route.MEDIATION, Route.TRIBUNAL})
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -30,7 +33,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 class ReplyContext:
     """What a reply may say: the route, the case and the council's facts. Message text is data only."""
 
-    route: str
+    route: Route  # or its plain string, as the store keeps it
     reference: str
     sender_name: str
     original_subject: str
@@ -84,13 +87,14 @@ def greeting(sender_name: str) -> str:
 
 def render_draft(ctx: ReplyContext) -> Draft:
     """The draft reply for a route, in text and HTML from the same data."""
-    if ctx.route not in ROUTES:
+    if not is_route(ctx.route):
         raise ValueError(f"unknown route {ctx.route!r}")
-    data = _data(ctx, ctx.book.routes[ctx.route])
+    route = Route(ctx.route)
+    data = _data(ctx, ctx.book.routes[route])
     return Draft(
         subject=reply_subject(ctx.original_subject, ctx.reference),
-        text=_ENV.get_template(f"{ctx.route}.txt.j2").render(data),
-        html=_ENV.get_template(f"{ctx.route}.html.j2").render(data),
+        text=_ENV.get_template(f"{route.value}.txt.j2").render(data),
+        html=_ENV.get_template(f"{route.value}.html.j2").render(data),
     )
 
 
@@ -170,10 +174,10 @@ _SAMPLE_DECISION = FoundDate(dt.date(2026, 9, 14), "your letter dated 14 Septemb
 
 def sample_renders(book: RouteBook, today: dt.date = dt.date(2026, 10, 1)) -> dict[str, Draft]:
     """Each template rendered with sample data (name -> draft), for listing the placeholders left."""
-    base = ReplyContext(route="other", reference="EHC-260101-SAMPL", sender_name="Sam Sample",
+    base = ReplyContext(route=Route.OTHER, reference="EHC-260101-SAMPL", sender_name="Sam Sample",
                         original_subject="Sample", received_on=today, book=book)
     drafts: dict[str, Draft] = {}
-    for route in ROUTES:
+    for route in Route:
         if route in DEADLINE_ROUTES:
             dated = compute_deadlines(_SAMPLE_DECISION.date, today=today)
             drafts[f"{route} (decision date found)"] = render_draft(

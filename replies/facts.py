@@ -7,6 +7,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from classifier.labels import Route
+
 PLACEHOLDER = "[COUNCIL TO FILL IN"
 # What a template leaves for the caseworker to write; like the council's, it blocks approval.
 CASEWORKER_PLACEHOLDER = "[Caseworker:"
@@ -14,7 +16,6 @@ PLACEHOLDERS = (PLACEHOLDER, CASEWORKER_PLACEHOLDER)
 # A whole placeholder as a template renders it.
 PLACEHOLDER_PATTERN = re.compile(r"\[(?:COUNCIL TO FILL IN|Caseworker)[^\]]*\]")
 DEFAULT_ROUTES_FILE = Path(__file__).resolve().parent.parent / "config" / "routes.toml"
-ROUTES = ("disagreement_resolution", "mediation", "tribunal", "other")
 
 
 class FactsError(Exception):
@@ -66,7 +67,7 @@ class Advice:
 
 @dataclass(frozen=True)
 class RouteFacts:
-    route: str
+    route: Route
     title: str
     purpose: str
     who: str
@@ -90,7 +91,7 @@ class RouteFacts:
 class RouteBook:
     council: Council
     advice: tuple[Advice, ...]
-    routes: dict[str, RouteFacts] = field(default_factory=dict)
+    routes: dict[Route, RouteFacts] = field(default_factory=dict)
     terms: Terms | None = None
     deadlines: DeadlineFacts | None = None
 
@@ -130,8 +131,8 @@ def load_routes(path: Path = DEFAULT_ROUTES_FILE) -> RouteBook:
         terms = Terms(**raw["terms"])
         deadlines = DeadlineFacts(**raw["deadlines"])
         routes = {}
-        for route in ROUTES:
-            data = dict(raw["routes"][route])
+        for route in Route:
+            data = dict(raw["routes"][route.value])
             data["covers"] = tuple(data.get("covers", ()))
             data["steps"] = tuple(data.get("steps", ()))
             routes[route] = RouteFacts(route=route, **data)

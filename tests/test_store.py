@@ -9,7 +9,9 @@ from sqlalchemy import text
 
 from triage.domain import Classification, DraftText, FetchedMail
 from triage.parsing import parse_message
-from triage.store import GENESIS_HASH, DuplicateMessage, NewMessage, Store, dedupe_key
+from triage.audit import GENESIS_HASH
+from triage.domain import NewMessage, dedupe_key
+from triage.store import DuplicateMessage, Store
 
 from .factories import make_email
 
@@ -37,29 +39,29 @@ def _new(raw: bytes, uid: int = 1, recorded_only: bool = False) -> NewMessage:
 
 
 def test_a_message_is_stored_with_item_draft_and_classification(store):
-    item_id = store.add_message(_new(make_email(subject="Final plan")))
-    entry = store.get_item(item_id)
-    assert (entry.subject, entry.label, entry.confidence, entry.status.value) == ("Final plan", "mediation", 0.91, "drafted")
+    item_id = store.messages.add_message(_new(make_email(subject="Final plan")))
+    entry = store.items.get_item(item_id)
+    assert (entry.subject, entry.route, entry.confidence, entry.status.value) == ("Final plan", "mediation", 0.91, "drafted")
     assert entry.draft_text == "Dear Rosa" and entry.draft_version == 1
-    assert store.folder_state("test", "INBOX") == (7, 1)
+    assert store.folders.folder_state("test", "INBOX") == (7, 1)
 
 
 def test_the_same_message_twice_is_refused(store):
     raw = make_email()
-    store.add_message(_new(raw, uid=1))
+    store.messages.add_message(_new(raw, uid=1))
     with pytest.raises(DuplicateMessage):
-        store.add_message(_new(raw, uid=2))
-    assert store.count("messages") == 1 and store.count("items") == 1
+        store.messages.add_message(_new(raw, uid=2))
+    assert store.items.count("messages") == 1 and store.items.count("items") == 1
 
 
 def test_recorded_only_mail_is_stored_but_not_queued(store):
-    assert store.add_message(_new(make_email(), recorded_only=True)) is None
-    assert store.count("messages") == 1 and store.count("items") == 0
+    assert store.messages.add_message(_new(make_email(), recorded_only=True)) is None
+    assert store.items.count("messages") == 1 and store.items.count("items") == 0
 
 
 def test_events_form_a_hash_chain(store):
-    store.add_message(_new(make_email(), uid=1))
-    store.add_message(_new(make_email(), uid=2))
+    store.messages.add_message(_new(make_email(), uid=1))
+    store.messages.add_message(_new(make_email(), uid=2))
     with store.engine.connect() as conn:
         rows = conn.execute(text("SELECT at, actor, name, message_ref, item_ref, data, prev_hash, hash "
                                  "FROM events ORDER BY id")).all()
@@ -73,7 +75,7 @@ def test_events_form_a_hash_chain(store):
 
 def test_raw_bytes_are_kept_exactly(store):
     raw = make_email(body="Coût £40", charset="iso-8859-1")
-    store.add_message(_new(raw))
+    store.messages.add_message(_new(raw))
     with store.engine.connect() as conn:
         stored, digest = conn.execute(text("SELECT raw, content_sha256 FROM messages")).one()
     assert bytes(stored) == raw and digest == hashlib.sha256(raw).hexdigest()
@@ -87,13 +89,13 @@ def test_a_batch_is_one_transaction_and_a_message_stored_meanwhile_costs_only_it
     from triage.store import FolderPosition
 
     taken = make_email(subject="stored by another worker")
-    store.add_message(_new(taken, uid=1))
+    store.messages.add_message(_new(taken, uid=1))
     batch = [_new(make_email(subject="first"), uid=2), _new(taken, uid=3), _new(make_email(subject="last"), uid=4)]
-    stored = store.add_batch(batch, seen=[FolderPosition("test", "INBOX", 7, 5)])
+    stored = store.messages.add_batch(batch, seen=[FolderPosition("test", "INBOX", 7, 5)])
     assert [s.duplicate for s in stored] == [False, True, False]
     assert all(s.item_id is not None for s in stored if not s.duplicate)
-    assert store.count("messages") == 3 and store.count("items") == 3
-    assert store.folder_state("test", "INBOX") == (7, 5)
-    assert audit.verify(store.event_chain()).ok
-    names = [e["name"] for e in store.events() if e["message"] == 2]  # the batch's first message, as alone
+    assert store.items.count("messages") == 3 and store.items.count("items") == 3
+    assert store.folders.folder_state("test", "INBOX") == (7, 5)
+    assert audit.verify(store.events.chain()).ok
+    names = [e["name"] for e in store.events.all() if e["message"] == 2]  # the batch's first message, as alone
     assert names == ["received", "parsed", "classified", "drafted", "queued"]

@@ -9,29 +9,43 @@ chain's head, read once per transaction. The rows and events are exactly those a
 time: the same names, data, actors and links, in the same order.
 
 Exactly-once is kept by the caller: the server's keyword is set only after this transaction commits.
-When the bulk write breaks a unique constraint (another worker stored one of the messages meanwhile),
-the batch is written again one message at a time, each inside a SAVEPOINT: a duplicate is rolled back
-to its savepoint and reported, the rest commit.
+When the bulk write fails for a reason that lies with a message rather than with the database (a
+unique key another worker stored meanwhile, a value a column or driver refuses), the batch is written
+again one message at a time, each inside a SAVEPOINT: a duplicate is rolled back to its savepoint and
+reported, a message that still fails is stored as a stub for review (stubs.py), the rest commit. The
+fast path stays one transaction and a few statements; the slow one is paid only by a batch that
+needs it. A failure of the database itself (down, locked) rolls the batch back whole: nothing is
+marked on the server and the next poll reads the batch again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Callable, Iterable
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..audit import event_digest
-from ..domain import OutboxStatus, ParsedMessage, Status
-from .tables import ClassificationRow, DraftRow, EventRow, ItemRow, MessageRow, OutboxRow
-
-if TYPE_CHECKING:
-    from . import NewMessage
-
+from .stubs import FROM_ADDRESS, FROM_NAME, INDEXED_BYTES, MESSAGE_ID, clip, environmental, error_kind, stub
+from ..domain import NewMessage, OutboxStatus, ParsedMessage, Status
+from ..events import (
+    Classified,
+    Drafted,
+    Event,
+    OutboxQueued,
+    Parsed,
+    ParseFailed,
+    Queued,
+    Received,
+    RecordedOnly,
+)
+from .database import CHAIN_HEAD, Database, Pending
+from .message_json import attachment_text, headers_json
+from .tables import ClassificationRow, DraftRow, ItemRow, MessageRow, OutboxRow
 
 @dataclass(frozen=True)
 class FolderPosition:
@@ -49,14 +63,19 @@ class Stored:
 
     item_id: int | None
     duplicate: bool = False
+    storage_error: str = ""  # set when it could not be stored as it came: stored as a stub for review
 
 
-# (name, message_ref, item_ref, data): an event waiting for its place in the chain.
-_Pending = tuple[str, int, "int | None", dict[str, Any]]
+log = logging.getLogger("triage.store")
 
+class Batch:
+    """store.messages.add_batch and the bulk write path that add_message and add_messages share.
 
-class BatchMixin:
-    """Store.add_batch and the bulk write path that add_message and add_messages share."""
+    `advance` moves the folders' high-water marks (triage.store.folders.advance), in the same transaction."""
+
+    def __init__(self, db: Database, advance: Callable[[Session, Iterable[FolderPosition]], None]) -> None:
+        self.db = db
+        self._advance_all = advance
 
     def add_batch(self, news: list[NewMessage], seen: Iterable[FolderPosition] = ()) -> list[Stored]:
         """Store a fetched batch's new messages in one transaction and advance each folder past them and
@@ -64,36 +83,52 @@ class BatchMixin:
         reported as a duplicate (its savepoint rolled back); any other failure rolls the batch back whole."""
         seen = list(seen) + [_position(new) for new in news]
         try:
-            with self._session() as s:
+            with self.db.writing() as s:
                 ids = self._insert_messages(s, news)
                 self._advance_all(s, seen)
                 return [Stored(item_id) for item_id in ids]
-        except IntegrityError:
-            if not news:
+        except Exception as exc:
+            if not news or environmental(exc):
                 raise
-        with self._session() as s:  # again, one savepoint per message
+            if not isinstance(exc, IntegrityError):
+                log.warning("storing a batch of %d failed (%s): storing its messages one at a time",
+                            len(news), error_kind(exc))
+        with self.db.writing() as s:  # again, one savepoint per message
             stored = [self._insert_alone(s, new) for new in news]
             self._advance_all(s, seen)
             return stored
 
     def _insert_alone(self, s: Session, new: NewMessage) -> Stored:
-        head = s.info.get(_chain_head_key())
+        """One message in a savepoint: stored, a duplicate, or (when it fails) stored as a stub for review."""
+        try:
+            return Stored(self._insert_nested(s, new))
+        except Exception as exc:
+            if environmental(exc):
+                raise
+            if isinstance(exc, IntegrityError) and s.scalar(
+                    select(MessageRow.id).where(MessageRow.dedupe_key == new.key)) is not None:
+                return Stored(None, duplicate=True)
+            failure = exc
+        f = new.fetched
+        log.error("message UID %d of %s/%s could not be stored (%s): storing it as a stub for review",
+                  f.uid, f.source, f.folder, error_kind(failure))
+        try:
+            item_id = self._insert_nested(s, stub(new, failure))
+        except Exception as exc:
+            if environmental(exc):
+                raise
+            item_id = self._insert_nested(s, stub(new, failure, bare=True))  # the last resort
+        return Stored(item_id, storage_error=error_kind(failure))
+
+    def _insert_nested(self, s: Session, new: NewMessage) -> int | None:
+        """Insert one message inside a SAVEPOINT; on failure its rows and events are rolled back."""
+        head = s.info.get(CHAIN_HEAD)
         try:
             with s.begin_nested():
-                return Stored(self._insert_messages(s, [new])[0])
-        except IntegrityError:
-            s.info[_chain_head_key()] = head  # the rolled-back events are not in the chain
-            if s.scalar(select(MessageRow.id).where(MessageRow.dedupe_key == new.key)) is None:
-                raise
-            return Stored(None, duplicate=True)
-
-    def _advance_all(self, s: Session, positions: Iterable[FolderPosition]) -> None:
-        highest: dict[tuple[str, str, int], int] = {}
-        for p in positions:
-            key = (p.source, p.folder, p.uidvalidity)
-            highest[key] = max(highest.get(key, 0), p.uid)
-        for (source, folder, uidvalidity), uid in highest.items():
-            self._advance(s, source, folder, uidvalidity, uid)
+                return self._insert_messages(s, [new])[0]
+        except BaseException:
+            s.info[CHAIN_HEAD] = head  # the rolled-back events are not in the chain
+            raise
 
     def _insert_messages(self, s: Session, news: list[NewMessage]) -> list[int | None]:
         """Insert the messages and everything that goes with them; each one's queue item id (None when
@@ -109,36 +144,13 @@ class BatchMixin:
         _insert(s, OutboxRow, [_outbox_row(mail, mid, item_of[mid], new.outbox_status)
                                for new, mid in queued for mail in new.outgoing])
         pending = [e for new, mid in zip(news, message_ids) for e in _events(new, mid, item_of.get(mid))]
-        self._append_events(s, pending)
+        self.db.append_all(s, pending)
         return [item_of.get(mid) for mid in message_ids]
 
-    def _append_events(self, s: Session, pending: list[_Pending]) -> None:
-        """Link the events to the chain's head in Python, then write them in one statement (ids follow
-        the list's order, so they follow the chain)."""
-        if not pending:
-            return
-        prev = self._chain_head(s)
-        rows = []
-        for name, message, item, data in pending:
-            at = _now()
-            digest = event_digest(at, "system", name, message, item, data, prev)
-            rows.append({"at": at, "actor": "system", "name": name, "message_ref": message, "item_ref": item,
-                         "data": data, "prev_hash": prev, "hash": digest})
-            prev = digest
-        _insert(s, EventRow, rows)
-        s.info[_chain_head_key()] = prev
-
-
 def _now() -> dt.datetime:
-    from . import now  # looked up at call time: tests set triage.store.now
+    from . import database  # looked up at call time: tests set triage.store.database.now
 
-    return now()
-
-
-def _chain_head_key() -> str:
-    from . import _CHAIN_HEAD
-
-    return _CHAIN_HEAD
+    return database.now()
 
 
 def _insert_returning(s: Session, table: type, rows: list[dict[str, Any]]) -> list[int]:
@@ -159,15 +171,14 @@ def _position(new: NewMessage) -> FolderPosition:
 
 
 def _message_row(new: NewMessage) -> dict[str, Any]:
-    from . import _attachment_text, _headers_json
-
     f, p = new.fetched, new.parsed
     return {
         "dedupe_key": new.key, "source": f.source, "folder": f.folder, "uidvalidity": f.uidvalidity, "uid": f.uid,
-        "message_id": p.message_id[:998], "content_sha256": hashlib.sha256(f.raw).hexdigest(), "raw": f.raw,
-        "from_name": p.from_name[:300], "from_address": p.from_address[:320], "subject": p.subject,
+        "message_id": clip(p.message_id, MESSAGE_ID, INDEXED_BYTES), "content_sha256": hashlib.sha256(f.raw).hexdigest(),
+        "raw": f.raw, "from_name": clip(p.from_name, FROM_NAME), "from_address": clip(p.from_address, FROM_ADDRESS, 1000),
+        "subject": p.subject,
         "sent_at": p.date, "received_at": f.internal_date or _now(), "body_text": p.text, "body_html": p.html,
-        "attachment_text": _attachment_text(p), "headers": _headers_json(p), "is_automatic": p.auto.is_automatic,
+        "attachment_text": attachment_text(p), "headers": headers_json(p), "is_automatic": p.auto.is_automatic,
         "parse_error": p.error, "recorded_only": new.recorded_only,
     }
 
@@ -216,41 +227,29 @@ def _outbox_row(mail: Any, message_ref: int | None, item_ref: int | None, status
             "sent_at": None}
 
 
-def outbox_event_name(kind: str, status: OutboxStatus) -> str:
-    return f"{kind}_would_send" if status is OutboxStatus.WOULD_SEND else f"{kind}_queued"
-
-
-def _events(new: NewMessage, message: int, item: int | None) -> list[_Pending]:
+def _events(new: NewMessage, message: int, item: int | None) -> list[Pending]:
     """A stored message's events, in the order (and with the data) the log has always had them."""
     f, p = new.fetched, new.parsed
-    events: list[_Pending] = [
-        ("received", message, None, {"source": f.source, "folder": f.folder, "uid": f.uid,
-                                     "message_id": p.message_id}),
-        _parse_event(p, message),
-    ]
+    events: list[tuple[Event, int | None]] = [(Received(f.source, f.folder, f.uid, p.message_id), None),
+                                              (_parse_event(p), None)]
     if new.recorded_only:
-        events.append(("recorded_only", message, None, {"reason": "older than [service] since"}))
+        events.append((RecordedOnly("older than [service] since"), None))
     else:
         c = new.classification
-        events.append(("classified", message, item, {
-            "model_version": c.model_version, "label": c.label, "confidence": round(c.confidence, 4),
-            "needs_review": c.needs_review, "safeguarding": c.safeguarding,
+        events.append((Classified(
+            model_version=c.model_version, label=c.label, confidence=round(c.confidence, 4),
+            needs_review=c.needs_review, safeguarding=c.safeguarding,
             # The evidence sentences are the message's words: they stay in the classification row, not the log.
-            "scores": {k: round(v, 4) for k, v in c.scores.items()},
-            "threshold": None if c.threshold is None else round(c.threshold, 4),
-        }))
-        events.append(("drafted", message, item, {"route": c.label, "version": 1, "flags": list(new.flags)}))
-        events.extend((outbox_event_name(mail.kind.value, new.outbox_status), message, item, {"to": mail.to_address})
-                      for mail in new.outgoing)
-        events.append(("queued", message, item, {"status": _status(new), "reference": new.reference}))
-    events.extend((name, message, item, data) for name, data in new.events)
-    return events
+            scores={k: round(v, 4) for k, v in c.scores.items()},
+            threshold=None if c.threshold is None else round(c.threshold, 4)), item))
+        events.append((Drafted(c.label, 1, list(new.flags)), item))
+        events.extend((OutboxQueued(mail.kind, mail.to_address, new.outbox_status), item) for mail in new.outgoing)
+        events.append((Queued(_status(new), new.reference), item))
+    events.extend((e, item) for e in new.events)  # intake's own (suppressed acknowledgement, flags ...)
+    return [(event, "system", message, about) for event, about in events]
 
 
-def _parse_event(p: ParsedMessage, message: int) -> _Pending:
+def _parse_event(p: ParsedMessage) -> Event:
     if p.error:
-        return ("parse_failed", message, None, {"error": p.error})
-    return ("parsed", message, None, {"automatic": p.auto.is_automatic, "defects": list(p.defects),
-                                      "attachments": len(p.attachments)})
-
-
+        return ParseFailed(p.error)
+    return Parsed(p.auto.is_automatic, list(p.defects), len(p.attachments))

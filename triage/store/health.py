@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, literal, select, update
 
 from ..domain import OPEN_STATUSES, OutboxStatus
+from ..events import ParseFailed, Received
+from .database import Database
 from .tables import EventRow, HealthAlertRow, ItemRow, OutboxRow, PollStatusRow
-
-if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
 
 _OPEN = tuple(s.value for s in OPEN_STATUSES)
 
@@ -41,18 +39,20 @@ class WorkCounts:
     parse_failures_last_hour: int
 
 
-class HealthMixin:
-    """Poll outcomes, work counts and alert bookkeeping; mixed into Store, which provides the sessions."""
+class Health:
+    """Poll outcomes, work counts and alert bookkeeping."""
 
-    if TYPE_CHECKING:
-        def _session(self) -> AbstractContextManager[Session]: ...
-        def _reading(self) -> AbstractContextManager[Session]: ...
-        def _event(self, s: Session, name: str, actor: str, message: int | None = None, item: int | None = None,
-                   data: dict[str, Any] | None = None) -> None: ...
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def ping(self) -> bool:
+        """Whether the database answers."""
+        with self.db.reading() as s:
+            return s.scalar(select(literal(1))) == 1
 
     def record_poll(self, source: str, at: dt.datetime, error: str = "") -> None:
         """Note one poll of `source`: a success when `error` is empty."""
-        with self._session() as s:
+        with self.db.writing() as s:
             row = s.get(PollStatusRow, source)
             if row is None:
                 row = PollStatusRow(source=source, last_attempt_at=at, last_success_at=None, last_error="",
@@ -65,13 +65,13 @@ class HealthMixin:
                 row.last_success_at, row.last_error, row.consecutive_failures = at, "", 0
 
     def poll_statuses(self) -> list[PollStatus]:
-        with self._reading() as s:
+        with self.db.reading() as s:
             return [PollStatus(r.source, r.last_attempt_at, r.last_success_at, r.last_error, r.consecutive_failures)
                     for r in s.scalars(select(PollStatusRow).order_by(PollStatusRow.source))]
 
     def work_counts(self, now: dt.datetime) -> WorkCounts:
         hour_ago = now - dt.timedelta(hours=1)
-        with self._reading() as s:
+        with self.db.reading() as s:
             def count(query: Any) -> int:
                 return s.scalar(query) or 0
 
@@ -88,14 +88,14 @@ class HealthMixin:
                                     .where(OutboxRow.status == OutboxStatus.FAILED.value)),
                 # By when the service stored them (their events), not by the date the mail claims.
                 messages_last_hour=count(select(func.count()).select_from(EventRow)
-                                         .where(EventRow.name == "received", EventRow.at >= hour_ago)),
+                                         .where(EventRow.name == Received.name, EventRow.at >= hour_ago)),
                 parse_failures_last_hour=count(select(func.count()).select_from(EventRow)
-                                               .where(EventRow.name == "parse_failed", EventRow.at >= hour_ago)),
+                                               .where(EventRow.name == ParseFailed.name, EventRow.at >= hour_ago)),
             )
 
     def claim_alert(self, condition: str, now: dt.datetime, every: dt.timedelta) -> bool:
         """True (and the time noted) when no alert for `condition` went out within `every`; one caller wins."""
-        with self._session() as s:
+        with self.db.writing() as s:
             row = s.get(HealthAlertRow, condition)
             if row is None:
                 s.add(HealthAlertRow(condition=condition, last_sent_at=now))

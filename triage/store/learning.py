@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from ..domain import Status
+from ..events import DECISIONS
+from .database import Database
 from .tables import EventRow, ItemRow, MessageRow
-
-if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
 
 # An approved item's reply may since have been sent or have failed: the route was confirmed either way.
 _CONFIRMED = (Status.APPROVED.value, Status.SENT.value, Status.FAILED.value, Status.REJECTED.value)
-_DECISIONS = ("approved", "rejected")
 
 
 @dataclass(frozen=True)
@@ -30,21 +26,21 @@ class ConfirmedMessage:
     confirmed_at: dt.datetime
 
 
-class LearningMixin:
-    """Confirmed labels for the learning loop; mixed into Store, which provides _session."""
+class Learning:
+    """Confirmed labels for the learning loop."""
 
-    if TYPE_CHECKING:
-        def _session(self) -> AbstractContextManager[Session]: ...
-        def _reading(self) -> AbstractContextManager[Session]: ...
+    def __init__(self, db: Database) -> None:
+        self.db = db
 
     def confirmed_messages(self) -> list[ConfirmedMessage]:
         """Every approved or rejected item's message and final route, oldest decision first."""
         decided = (select(EventRow.item_ref, func.max(EventRow.at).label("at"))
-                   .where(EventRow.name.in_(_DECISIONS)).group_by(EventRow.item_ref).subquery())
+                   .where(EventRow.name.in_(DECISIONS)).group_by(EventRow.item_ref).subquery())
         query = (select(ItemRow.id, MessageRow.raw, ItemRow.route, decided.c.at)
                  .join(MessageRow, MessageRow.id == ItemRow.message_ref)
                  .join(decided, decided.c.item_ref == ItemRow.id)
-                 .where(ItemRow.status.in_(_CONFIRMED), MessageRow.parse_error == "")
+                 .where(ItemRow.status.in_(_CONFIRMED), MessageRow.parse_error == "",
+                        MessageRow.purged_at.is_(None))  # erased or past retention: not learned from again
                  .order_by(decided.c.at, ItemRow.id))
-        with self._reading() as s:
+        with self.db.reading() as s:
             return [ConfirmedMessage(item_id, raw, route, at) for item_id, raw, route, at in s.execute(query)]

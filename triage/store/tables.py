@@ -90,6 +90,9 @@ class MessageRow(Base):
     recorded_only: Mapped[bool] = mapped_column(Boolean, default=False)
     # The text read from its PDF, DOCX and plain-text attachments, a heading line before each (searched).
     attachment_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # When its personal data was deleted (triage.privacy: "retention" or "erasure"); the row stays as a stub.
+    purged_at: Mapped[dt.datetime | None] = mapped_column(index=True, nullable=True)
+    purge_reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
 
 class ClassificationRow(Base):
@@ -125,6 +128,8 @@ class ItemRow(Base):
     # The earliest mediation/appeal deadline still to act on when the draft was written (England's
     # date), set at intake and on re-draft; the queue sorts by it and judges it against today.
     statutory_deadline: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    # What was done about a safeguarding flag (triage.decisions.safeguarding; migration 0011): "" until recorded.
+    safeguarding_action: Mapped[str] = mapped_column(String(30), default="", server_default="")
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -195,6 +200,10 @@ class EventRow(Base):
     data: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # How `hash` was computed (triage.audit): 1 = the whole data; 2 = personal fields as salted digests.
+    hash_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    salt: Mapped[str | None] = mapped_column(String(32))  # None once the personal fields are erased
+    digests: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # personal field -> its salted digest
 
 
 class UserRow(Base):
@@ -209,13 +218,16 @@ class UserRow(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime]
     disabled_at: Mapped[dt.datetime | None]
+    # Stored in the signed session cookie; bumping it (sign-out, new password, disabling) ends every session.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class LoginFailureRow(Base):
     """One failed sign-in, kept for the rate limit (per username and address) and pruned after the window."""
 
     __tablename__ = "login_failures"
-    __table_args__ = (Index("ix_login_failures_lookup", "username", "address", "at"),)
+    __table_args__ = (Index("ix_login_failures_lookup", "username", "address", "at"),
+                      Index("ix_login_failures_address", "address", "at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(100))

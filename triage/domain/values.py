@@ -1,4 +1,4 @@
-"""The plain values that travel between the pipeline's stages."""
+"""The plain values that travel between the pipeline's stages: mail as fetched and parsed, verdicts, drafts."""
 
 from __future__ import annotations
 
@@ -35,21 +35,6 @@ class Role(str, Enum):
     def at_least(self, other: "Role") -> bool:
         order = (Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN)
         return order.index(self) >= order.index(other)
-
-
-class OutboxKind(str, Enum):
-    ACKNOWLEDGEMENT = "acknowledgement"
-    REPLY = "reply"
-    ALERT = "alert"  # safeguarding alert to the duty address
-    HEALTH = "health"  # service health alert to the admin address
-
-
-class OutboxStatus(str, Enum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    WOULD_SEND = "would_send"  # shadow mode: recorded, never sent
 
 
 @dataclass(frozen=True)
@@ -194,7 +179,7 @@ class QueueEntry:
     from_name: str
     subject: str
     received_at: dt.datetime
-    label: str
+    route: str  # the item's route now (the classifier's label, or the one a caseworker chose)
     confidence: float
     needs_review: bool
     safeguarding: bool
