@@ -10,59 +10,10 @@ import re
 from dataclasses import dataclass
 
 from .cues import cue_tokens
+from .html_text import html_to_text
 from html import unescape
-from html.parser import HTMLParser
 
-_BLOCK_TAGS = {
-    "p", "div", "br", "li", "tr", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-    "blockquote", "section", "article", "header", "footer", "ul", "ol", "hr", "pre",
-}
-_SKIP_TAGS = {"script", "style", "head", "title", "noscript", "template"}
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self._skip = 0
-        self._quote = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP_TAGS:
-            self._skip += 1
-        elif tag == "blockquote":
-            self._quote += 1
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_TAGS and self._skip:
-            self._skip -= 1
-        elif tag == "blockquote" and self._quote:
-            self._quote -= 1
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if self._skip:
-            return
-        if self._quote:
-            # Keep quoted HTML recognisable as a quote for strip_quoted().
-            data = "\n".join("> " + line for line in data.splitlines() if line.strip())
-        self.parts.append(data)
-
-
-def html_to_text(html: str) -> str:
-    """Plain text of an HTML body: scripts and styles dropped, blocks on their own lines."""
-    parser = _TextExtractor()
-    try:
-        parser.feed(html)
-        parser.close()
-    except Exception:  # malformed markup: fall back to crude tag stripping
-        return unescape(re.sub(r"<[^>]*>", " ", html))
-    text = "".join(parts for parts in parser.parts)
-    text = re.sub(r"[ \t\u00a0]+", " ", text)
-    return re.sub(r"\n\s*\n+", "\n\n", text).strip()
+__all__ = ["Document", "clean", "html_to_text", "new_text", "normalise", "prepare", "prepare_document", "strip_quoted"]
 
 
 # A line that starts the quoted earlier message: everything from it on is old text.
@@ -128,12 +79,16 @@ def new_text(subject: str, body: str) -> str:
     return f"{own}\n{strip_quoted(_drop_header_block(forwarded))}"
 
 
+_FORWARD_HEADER = re.compile(r"^\s*(from|sent|date|to|cc|subject)\s*:", re.I)
+
+
 def _drop_header_block(text: str) -> str:
     """Drop the From:/Sent:/To:/Subject: lines that open a forwarded message."""
     lines = text.split("\n")
-    while lines and (not lines[0].strip() or re.match(r"^\s*(from|sent|date|to|cc|subject)\s*:", lines[0], re.I)):
-        lines.pop(0)
-    return "\n".join(lines)
+    start = 0  # an index, not list.pop(0): that moves every later line, so thousands of blank lines were quadratic
+    while start < len(lines) and (not lines[start].strip() or _FORWARD_HEADER.match(lines[start])):
+        start += 1
+    return "\n".join(lines[start:])
 
 
 def _starts_quote(lines: list[str], index: int) -> bool:

@@ -196,7 +196,7 @@ def model_version(labels_file: Path, params: dict[str, Any], extra: str = "") ->
     pipelines, the code that prepares text and flags risk, and the scikit-learn version: any of them
     changing makes a new version."""
     code = "".join((Path(__file__).parent / name).read_text()
-                   for name in ("text.py", "cues.py", "features.py", "patterns.py", "safeguarding.py", "model.py", "training.py"))
+                   for name in ("text.py", "html_text.py", "cues.py", "features.py", "patterns.py", "risk_rules.py", "safeguarding.py", "model.py", "training.py"))
     settings = {
         "route": build_route_pipeline(params).get_params(deep=True),
         "safeguarding": build_safeguarding_pipeline().get_params(deep=True),

@@ -92,6 +92,10 @@ def test_the_fast_scorer_gives_scikit_learns_numbers(loaded_model):
     assert np.allclose(loaded_model.route_probabilities(texts), expected, atol=1e-6)
     full = [normalise(d.full_text) for d in docs]
     assert np.allclose(loaded_model.risk(full), loaded_model.safeguarding_model.predict_proba(full)[:, 1], atol=1e-6)
+    # A batch large enough to take the pipeline's own sparse path gives the per-text numbers too.
+    many = texts * 7
+    assert np.allclose(loaded_model.route_probabilities(many), np.vstack([expected] * 7), atol=1e-6)
+    assert np.allclose(loaded_model.risk(full * 7), np.tile(loaded_model.risk(full), 7), atol=1e-6)
 
 
 def test_classify_a_missing_file_is_an_error(tmp_path):

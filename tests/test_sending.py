@@ -64,14 +64,16 @@ def test_an_acknowledgement_is_threaded_marked_automatic_and_says_what_happens_n
 
     [ack] = acknowledgements(smtp)
     assert ack["To"].addresses[0].addr_spec == "halima.yusuf@example.com"
-    assert ack["Subject"].startswith("Re: Our son's EHC plan [EHC-")
+    # Neither the sender's subject nor their name is repeated (issue 14: it goes to an unchecked address).
+    assert ack["Subject"].startswith("Re: Your message [EHC-") and "EHC plan" not in ack["Subject"]
+    assert ack["To"].addresses[0].display_name == ""
     assert ack["In-Reply-To"] == "<orig-1@example.com>"
     assert ack["References"].split() == ["<older@example.com>", "<orig-1@example.com>"]
     assert ack["Auto-Submitted"] == "auto-replied"
     text = ack.get_body(("plain",)).get_content()
     reference = queue(service_config)[0]["draft_subject"].rsplit("[", 1)[1].rstrip("]")
     assert reference in text
-    assert "Dear Halima Yusuf" in text
+    assert text.startswith("Hello") and "Halima" not in text and "Our son's EHC plan" not in text
     assert "reply by" in text and "This is not a decision" in text
     assert "time limits keep running" in text
     assert "IPSEA" in text and "[COUNCIL TO FILL IN" not in text
@@ -161,7 +163,10 @@ def test_approve_sends_the_draft_threaded_keeps_a_copy_in_sent_and_marks_the_ori
 
     out = run(service_config, "queue", "approve", str(item["id"]), "--as", "caseworker1")
 
-    assert "approved" in out
+    assert "approved: reply queued" in out and "`ehc-triage outbox send` sends it now" in out
+    assert [m for m in smtp.messages if m["Auto-Submitted"] is None] == []  # approving only queues it
+    assert queue(service_config)[0]["status"] == "approved"
+    run(service_config, "outbox", "send")
     [reply] = [m for m in smtp.messages if m["Auto-Submitted"] is None]
     assert reply["In-Reply-To"] == "<refusal-1@example.com>"
     assert reply["Subject"] == item["draft_subject"]
@@ -187,6 +192,7 @@ def test_approving_twice_is_refused_and_sends_nothing_more(mailbox, service_conf
     run(service_config, "queue", "approve", str(item["id"]))
     result = CliRunner().invoke(cli, ["--config", str(service_config), "queue", "approve", str(item["id"])])
     assert result.exit_code == 1 and "only drafted or needs_review items can be approved" in result.output
+    run(service_config, "outbox", "send")
     assert len([m for m in smtp.messages if m["Auto-Submitted"] is None]) == 1
 
 
@@ -208,6 +214,9 @@ def test_shadow_mode_records_everything_and_sends_nothing(mailbox, service_confi
                                    "plan. Can someone independent help us sort it out with them?"), broken_message())
     run(service_config, "poll", "--once")
     [first, *_] = queue(service_config)
+    assert first["safeguarding"]  # a reply to it waits for the action taken to be recorded
+    run(service_config, "queue", "safeguarding", str(first["id"]), "--action", "referral_made", "--note",
+        "MASH referral made by phone")
     run(service_config, "queue", "approve", str(first["id"]))
     run(service_config, "outbox", "send")
     assert smtp.messages == []

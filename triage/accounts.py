@@ -24,26 +24,27 @@ def check_username(name: str) -> None:
         raise InvalidAction("a username is 1 to 100 letters, digits, dots, hyphens, underscores or @")
 
 
-def _hash(password: str) -> str:
+def _hash(password: str, name: str) -> str:
     # Imported when needed: argon2 (and triage.web's Flask) are not wanted for every command.
     from .web.passwords import hash_password
 
-    return hash_password(password)  # refuses a password shorter than passwords.MIN_LENGTH
+    return hash_password(password, name)  # refuses a short, common or repeated password (passwords.check_password)
 
 
 def add_account(store: Store, name: str, password: str, role: Role, actor: str) -> User:
     check_username(name)
-    return store.add_user(name, _hash(password), role, actor)
+    return store.accounts.add_user(name, _hash(password, name), role, actor)
 
 
 def change_password(store: Store, name: str, password: str, actor: str) -> None:
-    store.set_password(name, _hash(password), actor)
+    """A new password; every session the account has open ends (its session version moves on)."""
+    store.accounts.set_password(name, _hash(password, name), actor)
 
 
 def demo_login(store: Store) -> str:
     """The demo's supervisor account with a new random password each run; returns the password."""
     password = secrets.token_urlsafe(12)
-    if store.get_user(DEMO_USER) is None:
+    if store.accounts.get_user(DEMO_USER) is None:
         add_account(store, DEMO_USER, password, Role.SUPERVISOR, DEMO_USER)
     else:
         change_password(store, DEMO_USER, password, DEMO_USER)

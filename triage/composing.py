@@ -6,11 +6,23 @@ import datetime as dt
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Protocol, Sequence
 
 from replies import Draft
 
-from .domain import OutboxKind, ParsedMessage
-from .store import OutgoingMail
+from .addresses import problem
+from .domain import OutboxKind, OutgoingMail
+from .errors import InvalidAction
+
+
+class Answered(Protocol):
+    """What a reply is threaded to: a ParsedMessage, or the Message-ID and References the store kept."""
+
+    @property
+    def message_id(self) -> str: ...
+
+    @property
+    def references(self) -> Sequence[str]: ...
 
 
 def compose(
@@ -20,14 +32,26 @@ def compose(
     to_name: str,
     from_address: str,
     from_name: str,
-    reply_to: ParsedMessage | None = None,
+    reply_to: Answered | None = None,
     now: dt.datetime | None = None,
 ) -> OutgoingMail:
     """One MIME message (text and HTML alternatives), threaded to `reply_to` when given.
 
     Acknowledgements carry `Auto-Submitted: auto-replied` (RFC 3834) so that well-behaved
     auto-responders never answer them, which is how mail loops are avoided from our side.
+
+    Mail to a sender (a reply or an acknowledgement) is refused with InvalidAction when its address
+    cannot be written to (triage.addresses.problem), or when the message it answers has a Message-ID
+    no header can carry (line breaks, control characters): a clear refusal, never a crash later.
     """
+    if kind in (OutboxKind.REPLY, OutboxKind.ACKNOWLEDGEMENT):
+        unusable = problem(to_address)
+        if unusable:
+            raise InvalidAction(f"cannot write to {to_address!r}: {unusable}")
+    threaded = reply_to is not None and bool(reply_to.message_id)
+    if threaded and not _header_safe(reply_to.message_id):
+        raise InvalidAction("the message's Message-ID holds line breaks or control characters, so no reply can "
+                            "be threaded to it; reply from a mail client and mark the item handled elsewhere")
     msg = EmailMessage()
     msg["From"] = Address(display_name=from_name, addr_spec=from_address)
     msg["To"] = Address(display_name=_safe_name(to_name), addr_spec=to_address) if to_name else to_address
@@ -36,9 +60,10 @@ def compose(
     domain = from_address.rsplit("@", 1)[-1]
     message_id = make_msgid(idstring=kind.value, domain=domain)
     msg["Message-ID"] = message_id
-    if reply_to is not None and reply_to.message_id:
+    if threaded:
         msg["In-Reply-To"] = reply_to.message_id
-        msg["References"] = " ".join((*reply_to.references, reply_to.message_id)[-20:])
+        references = [r for r in reply_to.references if _header_safe(r)]
+        msg["References"] = " ".join((*references, reply_to.message_id)[-20:])
     if kind is OutboxKind.ACKNOWLEDGEMENT:
         msg["Auto-Submitted"] = "auto-replied"
         msg["X-Auto-Response-Suppress"] = "All"
@@ -50,6 +75,11 @@ def compose(
         msg.add_alternative(draft.html, subtype="html")
     return OutgoingMail(kind=kind, to_address=to_address, subject=draft.subject, raw=bytes(msg),
                         message_id=message_id)
+
+
+def _header_safe(value: str) -> bool:
+    """Whether a message ID can go in a header as it is: printable ASCII (no line breaks), not too long."""
+    return 0 < len(value) <= 900 and value.isascii() and value.isprintable()
 
 
 def _safe_name(name: str) -> str:

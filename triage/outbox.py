@@ -19,17 +19,20 @@ from typing import Callable, Protocol
 
 from replies.facts import placeholder_line
 
-from .domain import OutboxKind
+from .domain import OutboxEntry, OutboxKind, SendOutcome, now
 from .errors import SendError, TriageError
 from .oauth import refusal_hint, tokens_for
+from .privacy.files import private_dir, write_private
 from .settings import OAuth2Settings, OutboxSettings, SmtpSettings
-from .store import OutboxEntry, Store, now
+from .store import Store
 
 log = logging.getLogger("triage.outbox")
 
 # Automatic mail (no person approves it) that still holds a placeholder waits this long between checks.
+# At most this many rows are claimed (one at a time) by one send_due call.
+CLAIMS_PER_RUN = 100
 HOLD_MINUTES = 60
-_AUTOMATIC = (OutboxKind.ACKNOWLEDGEMENT.value, OutboxKind.ALERT.value)
+_AUTOMATIC = frozenset({OutboxKind.ACKNOWLEDGEMENT, OutboxKind.ALERT})
 
 
 class TemporaryFailure(Exception):
@@ -159,17 +162,14 @@ class FileTransport:
         self.directory = directory
 
     def __enter__(self) -> "FileTransport":
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)  # the files are whole emails: the service's user only
         return self
 
     def __exit__(self, *exc: object) -> None:
         return None
 
     def send(self, entry: OutboxEntry, from_address: str) -> None:
-        path = self.directory / f"{entry.id:06d}-{entry.kind}.eml"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_bytes(entry.raw)
-        tmp.replace(path)
+        write_private(self.directory / f"{entry.id:06d}-{OutboxKind(entry.kind).value}.eml", entry.raw)
 
 
 @dataclass(frozen=True)
@@ -198,44 +198,55 @@ def send_due(
     the reason is logged in one line and kept as the row's last error (`outbox list`).
     """
     started = clock()
-    interrupted = store.fail_stale_sends(started - dt.timedelta(minutes=settings.stale_sending_minutes))
-    due = store.claim_due(started)
-    held = 0
-    if hold_placeholders:
-        kept = []
-        for entry in due:
-            reason = _unfinished(entry)
-            if reason:
-                store.hold_outbox(entry.id, reason, started + dt.timedelta(minutes=HOLD_MINUTES))
-                log.warning("outbox: %s %d not sent, kept pending: %s", entry.kind, entry.id, reason)
-                held += 1
-            else:
-                kept.append(entry)
-        due = kept
-    if not due:
-        return SendReport(interrupted=len(interrupted), held=held)
-    outcomes: dict[int, str] = {}
+    interrupted = store.outbox.fail_stale_sends(started - dt.timedelta(minutes=settings.stale_sending_minutes))
+    outcomes: dict[int, SendOutcome] = {}
     errors: list[str] = []
+    held = 0
+
+    def next_due() -> OutboxEntry | None:
+        """Claim one due row just before it goes on the wire: a crash mid-send leaves at most that one
+        row 'sending' (in doubt, failed for a person to check), never a whole claimed batch."""
+        nonlocal held
+        while len(outcomes) + held < CLAIMS_PER_RUN:
+            claimed = store.outbox.claim_due(started, limit=1)
+            if not claimed:
+                return None
+            entry = claimed[0]
+            reason = _unfinished(entry) if hold_placeholders else ""
+            if not reason:
+                return entry
+            store.outbox.hold(entry.id, reason, started + dt.timedelta(minutes=HOLD_MINUTES))
+            log.warning("outbox: %s %d not sent, kept pending: %s", entry.kind, entry.id, reason)
+            held += 1
+        return None
+
+    first = next_due()
+    if first is None:
+        return SendReport(interrupted=len(interrupted), held=held)
     try:
         with transport:
-            for entry in due:
+            entry: OutboxEntry | None = first
+            while entry is not None:
                 outcomes[entry.id] = _send_one(store, transport, settings, from_address, entry, clock)
-                if outcomes[entry.id] == "sent" and after_sent is not None:
+                if outcomes[entry.id] is SendOutcome.SENT and after_sent is not None:
                     _after(after_sent, entry)
-    except TemporaryFailure as exc:  # the server could not be reached at all: every claimed row waits
+                entry = next_due()
+    except TemporaryFailure as exc:  # the server could not be reached at all: every due row waits
         errors.append(str(exc))
         log.warning("outbox: %s", exc)
-        for entry in due:
-            if entry.id not in outcomes:
-                outcomes[entry.id] = _unsent(store, settings, entry, str(exc), clock)
-    counts = [sum(o == kind for o in outcomes.values()) for kind in ("sent", "retry", "failed")]
+        waiting = [first] if first.id not in outcomes else []
+        waiting += [e for e in store.outbox.claim_due(started, limit=CLAIMS_PER_RUN) if e.id not in outcomes]
+        for entry in waiting:
+            outcomes[entry.id] = _unsent(store, settings, entry, str(exc), clock)
+    counts = [sum(o is outcome for o in outcomes.values())
+              for outcome in (SendOutcome.SENT, SendOutcome.RETRY, SendOutcome.FAILED)]
     log.info("outbox: %d sent, %d to retry, %d failed", *counts)
     return SendReport(*counts, interrupted=len(interrupted), errors=tuple(errors), held=held)
 
 
 def _unfinished(entry: OutboxEntry) -> str:
     """Why an automatic message must not leave yet ('' if it may): a placeholder in its text."""
-    if entry.kind not in _AUTOMATIC:
+    if OutboxKind(entry.kind) not in _AUTOMATIC:
         return ""
     message = message_from_bytes(entry.raw, policy=policy.default)
     for part in message.walk():
@@ -248,28 +259,28 @@ def _unfinished(entry: OutboxEntry) -> str:
 
 
 def _send_one(store: Store, transport: Transport, settings: OutboxSettings, from_address: str,
-              entry: OutboxEntry, clock: Callable[[], dt.datetime]) -> str:
+              entry: OutboxEntry, clock: Callable[[], dt.datetime]) -> SendOutcome:
     try:
         transport.send(entry, from_address)
     except TemporaryFailure as exc:
         return _unsent(store, settings, entry, str(exc), clock)
     except PermanentFailure as exc:
-        store.mark_unsent(entry.id, str(exc), retry_at=None)
-        return "failed"
+        store.outbox.mark_unsent(entry.id, str(exc), retry_at=None)
+        return SendOutcome.FAILED
     except (socket.timeout, OSError) as exc:
         return _unsent(store, settings, entry, f"{type(exc).__name__}: {exc}", clock)
-    store.mark_sent(entry.id, clock())
-    return "sent"
+    store.outbox.mark_sent(entry.id, clock())
+    return SendOutcome.SENT
 
 
 def _unsent(store: Store, settings: OutboxSettings, entry: OutboxEntry, error: str,
-            clock: Callable[[], dt.datetime]) -> str:
+            clock: Callable[[], dt.datetime]) -> SendOutcome:
     if entry.attempts >= settings.max_attempts:
-        store.mark_unsent(entry.id, f"gave up after {entry.attempts} attempts: {error}", retry_at=None)
-        return "failed"
+        store.outbox.mark_unsent(entry.id, f"gave up after {entry.attempts} attempts: {error}", retry_at=None)
+        return SendOutcome.FAILED
     delay = settings.retry_base_seconds * 2 ** (entry.attempts - 1)
-    store.mark_unsent(entry.id, error, retry_at=clock() + dt.timedelta(seconds=delay))
-    return "retry"
+    store.outbox.mark_unsent(entry.id, error, retry_at=clock() + dt.timedelta(seconds=delay))
+    return SendOutcome.RETRY
 
 
 def _after(after_sent: Callable[[OutboxEntry], None], entry: OutboxEntry) -> None:

@@ -10,18 +10,19 @@ from typing import TYPE_CHECKING, Any
 from .errors import ListenError
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from .settings import Settings, WebSettings
     from .store import Store
 
 log = logging.getLogger("triage")
 
 
-def web_server(app: Any, host: str, port: int, threads: int) -> Any:
-    """A bound (not yet running) waitress server; ListenError when the address cannot be had."""
+def web_server(app: Any, host: str, port: int, threads: int, web: WebSettings | None = None) -> Any:
+    """A bound (not yet running) waitress server; ListenError when the address cannot be had.
+    With `web`, its proxy settings say whose X-Forwarded-For to believe (triage.web.serve)."""
     from .web.serve import WebServer
 
     try:
-        return WebServer(app, host, port, threads)
+        return WebServer(app, host, port, threads, web)
     except OSError as exc:
         raise ListenError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
 
@@ -45,4 +46,5 @@ def app_server(settings: Settings, store: Store, host: str | None = None, port: 
     from .web import create_app
 
     conf = settings.web or WebSettings()
-    return web_server(create_app(settings, store), host or conf.host, conf.port if port is None else port, conf.threads)
+    return web_server(create_app(settings, store), host or conf.host, conf.port if port is None else port, conf.threads,
+                      conf)

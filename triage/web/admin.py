@@ -15,7 +15,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.route("/users")
 @requires(Role.ADMIN)
 def users() -> str:
-    return render_template("admin/users.html", users=current_app.extensions["store"].list_users())
+    return render_template("admin/users.html", users=current_app.extensions["store"].accounts.list_users())
 
 
 @bp.route("/users/disable", methods=["POST"])
@@ -26,7 +26,7 @@ def disable() -> Response:
         flash("You cannot disable your own account here; ask another administrator.", "error")
         return redirect(url_for("admin.users"), code=303)
     try:
-        current_app.extensions["store"].disable_user(username, g.user.username)
+        current_app.extensions["store"].accounts.disable_user(username, g.user.username)
     except (InvalidAction, NotFound) as exc:
         flash(str(exc), "error")
     else:

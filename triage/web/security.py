@@ -16,6 +16,7 @@ from flask import Flask, Response, abort, flash, g, redirect, render_template, r
 from ..domain import Role
 from ..settings import WebSettings
 from ..store import Store
+from . import unsaved
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
                            "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
@@ -52,13 +53,25 @@ def csrf_token() -> str:
     return str(session["csrf"])
 
 
-def start_session(username: str) -> None:
-    """A fresh session for a user who has just signed in (a new token, nothing carried over)."""
+def start_session(user: Any) -> None:
+    """A fresh session for a user who has just signed in (a new token, nothing carried over).
+
+    The cookie carries the account's session version: signing out, a new password or disabling the
+    account moves the version on, and every copy of an older cookie stops working at its next request.
+    """
     session.clear()
     session.permanent = True
-    session["user"] = username
-    session["seen"] = int(time.time())
+    now = int(time.time())
+    session["user"] = user.username
+    session["version"] = user.session_version
+    session["started"] = now
+    session["seen"] = now
     session["csrf"] = secrets.token_urlsafe(32)
+
+
+def end_session() -> None:
+    """Forget this browser's session (the account's other sessions end by its version moving on)."""
+    session.clear()
 
 
 def install(app: Flask, store: Store, web: WebSettings) -> None:
@@ -66,6 +79,7 @@ def install(app: Flask, store: Store, web: WebSettings) -> None:
 
     @app.before_request
     def check() -> Response | None:
+        ended_csrf = session.get("csrf")  # issue 15: proves a POST after the session ended came from our page
         g.user = _current_user(store, web)
         if request.endpoint is None:  # no such page: Flask answers 404 (or 405)
             return None
@@ -76,7 +90,11 @@ def install(app: Flask, store: Store, web: WebSettings) -> None:
             if role is None:
                 abort(403)
             if g.user is None:
-                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+                # Issue 15: a POST after the session ended returns to the item's page (a GET) after signing
+                # in, with any draft text it carried kept for it (triage/web/unsaved.py).
+                target = (unsaved.after_session_ended(app, request, ended_csrf) if request.method == "POST"
+                          else request.full_path.rstrip("?"))
+                return redirect(url_for("auth.login", next=target))
         if request.method == "POST" and not _csrf_ok():
             return Response(render_template("error.html", title="This form has expired",
                                             message="The form was not sent from this site's current page, or your "
@@ -104,17 +122,27 @@ def _current_user(store: Store, web: WebSettings) -> Any:
     if not username:
         return None
     now = int(time.time())
-    if now - int(session.get("seen", 0)) > web.session_minutes * 60:
-        session.clear()
-        flash("Your session ended after a period without activity. Please sign in again.", "info")
-        return None
-    user = store.get_user(username)
-    if user is None or not user.active:
-        session.clear()
-        return None
-    if now - int(session.get("seen", 0)) > 30:  # refresh the idle timer without a new cookie on every request
+    if now - _int(session.get("started")) > web.session_absolute_hours * 3600:
+        return _ended("Your session has reached its time limit. Please sign in again.")
+    if now - _int(session.get("seen")) > web.session_minutes * 60:
+        return _ended("Your session ended after a period without activity. Please sign in again.")
+    user = store.accounts.get_user(username)
+    if user is None or not user.active or session.get("version") != user.session_version:
+        return _ended("Your session has ended. Please sign in again.")
+    if now - _int(session.get("seen")) > 30:  # refresh the idle timer without a new cookie on every request
         session["seen"] = now
     return user
+
+
+def _ended(message: str) -> None:
+    session.clear()
+    flash(message, "info")
+    return None
+
+
+def _int(value: object) -> int:
+    """A number from the (signed) cookie; anything else counts as long ago."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _csrf_ok() -> bool:
