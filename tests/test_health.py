@@ -14,15 +14,17 @@ from click.testing import CliRunner
 
 from triage import health
 from triage.cli import cli
-from triage.domain import OutboxKind
+from triage.domain import OutboxKind, Role
 from triage.logs import JsonLines, MaskAddresses
 from triage.settings import load_settings
-from triage.store import OutgoingMail, Store, now
+from triage.domain import OutgoingMail, now
+from triage.decisions.records import Approval
+from triage.store import Store
 from triage.service import mail_sources
 from triage.web import create_app
 
 from .factories import broken_message, make_email
-from .webapp import add_item
+from .webapp import add_item, add_user, signed_in
 
 SOURCE = "imap://ehc@mail.example:993"
 
@@ -63,9 +65,10 @@ def status(config) -> tuple[int, dict]:
 
 def failed_reply(store: Store) -> None:
     item = add_item(store, sender="Ola Bright <ola.bright@example.com>")
-    store.approve(item, OutgoingMail(OutboxKind.REPLY, "ola.bright@example.com", "Re: plan", b"x"), "cw1")
-    [entry] = store.claim_due(now())
-    store.mark_unsent(entry.id, "550 5.1.1 <ola.bright@example.com>: no such user", None)
+    reply = OutgoingMail(OutboxKind.REPLY, "ola.bright@example.com", "Re: plan", b"x")
+    store.items.approve(item, "cw1", lambda _: Approval(reply))  # the reply as given, not composed from the draft
+    [entry] = store.outbox.claim_due(now())
+    store.outbox.mark_unsent(entry.id, "550 5.1.1 <ola.bright@example.com>: no such user", None)
 
 
 def test_a_real_poll_is_recorded_and_status_reports_it_healthy(site):
@@ -85,7 +88,7 @@ def test_a_real_poll_is_recorded_and_status_reports_it_healthy(site):
 
 def test_failed_polls_are_counted_and_a_stale_mailbox_is_unhealthy_everywhere(site):
     config, settings, store = site
-    store.record_poll(SOURCE, now() - dt.timedelta(hours=2))
+    store.health.record_poll(SOURCE, now() - dt.timedelta(hours=2))
 
     def broken_poll() -> None:
         raise ConnectionRefusedError("connection refused")
@@ -98,10 +101,15 @@ def test_failed_polls_are_counted_and_a_stale_mailbox_is_unhealthy_everywhere(si
     assert report["mailboxes"][0]["consecutive_failures"] == 3
     assert any("no successful poll since" in p and "connection refused" in p for p in report["problems"])
 
-    client = create_app(settings, store).test_client()
-    response = client.get("/healthz")
+    app = create_app(settings, store)
+    client = app.test_client()
+    response = client.get("/healthz")  # anyone: the status only, no mailbox names or server errors
+    assert response.status_code == 503 and response.get_json() == {"status": "error"}
+    add_user(store, "ada", Role.ADMIN)
+    response = signed_in(app, "ada").get("/healthz")  # a signed-in admin: the details
     assert response.status_code == 503
     assert response.get_json()["last_successful_poll"][SOURCE].startswith(str((now() - dt.timedelta(hours=2)).date()))
+    assert any("connection refused" in p for p in response.get_json()["problems"])
     metrics = client.get("/metrics").get_data(as_text=True)
     assert f'ehc_poll_consecutive_failures{{mailbox="{SOURCE}"}} 3.0' in metrics
     assert "ehc_healthy 0.0" in metrics and "ehc_last_successful_poll_timestamp_seconds{" in metrics
@@ -113,17 +121,17 @@ def test_failed_polls_are_counted_and_a_stale_mailbox_is_unhealthy_everywhere(si
 
 def test_outbox_failures_alert_the_admin_once_an_hour_without_personal_data(site, smtp):
     config, settings, store = site
-    store.record_poll(_source_name(settings), now())
+    store.health.record_poll(_source_name(settings), now())
     failed_reply(store)
     report = health.check(settings, store)
     assert [p.condition for p in report.problems] == ["outbox_failures"]
     assert health.alert(settings, store, report) == ["outbox_failures"]
     assert health.alert(settings, store, health.check(settings, store)) == []  # not again within the hour
     an_hour_on = now() + dt.timedelta(minutes=61)
-    store.record_poll(_source_name(settings), an_hour_on)
+    store.health.record_poll(_source_name(settings), an_hour_on)
     later = health.check(settings, store, an_hour_on)
     assert health.alert(settings, store, later) == ["outbox_failures"]
-    alerts = [e for e in store.events() if e["name"] == "health_alert"]
+    alerts = [e for e in store.events.all() if e["name"] == "health_alert"]
     assert [e["data"]["condition"] for e in alerts] == ["outbox_failures", "outbox_failures"]
 
     assert CliRunner().invoke(cli, ["--config", str(config), "outbox", "send"]).exit_code == 0
@@ -138,7 +146,7 @@ def test_outbox_failures_alert_the_admin_once_an_hour_without_personal_data(site
 
 def test_a_spike_of_unparseable_mail_is_a_problem(site):
     config, settings, store = site
-    store.record_poll(_source_name(settings), now())
+    store.health.record_poll(_source_name(settings), now())
     (settings.maildir / "new" / "ok.eml").write_bytes(make_email())
     for n in range(3):
         (settings.maildir / "new" / f"broken{n}.eml").write_bytes(broken_message() + f"\n{n}".encode())
@@ -155,7 +163,7 @@ def test_without_an_admin_address_problems_are_only_logged(site, caplog):
     with caplog.at_level(logging.ERROR, logger="triage.health"):
         assert health.alert(quiet, store, health.check(quiet, store)) == []
     assert "no poll has been recorded" in caplog.text
-    assert store.list_outbox() == []
+    assert store.outbox.entries() == []
 
 
 def test_json_logs_are_one_object_per_line_and_mask_addresses(site):

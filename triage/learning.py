@@ -16,6 +16,7 @@ from classifier.retraining import ConfirmedLabel, RetrainResult, Scores, retrain
 from .parsing import classifiable_document, parse_message
 from .pipeline import Triage
 from .settings import Settings
+from .events import ModelKept, ModelPromoted, ModelRolledBack, ModelTrained
 from .store import Store
 
 log = logging.getLogger("triage.learning")
@@ -28,7 +29,7 @@ def registry(settings: Settings) -> classifier.Registry:
 def confirmed_labels(store: Store) -> list[ConfirmedLabel]:
     """Each approved or rejected item's final route, on the same text the classifier read when it arrived."""
     labels = []
-    for confirmed in store.confirmed_messages():
+    for confirmed in store.learning.confirmed_messages():
         document = classifiable_document(parse_message(confirmed.raw))
         labels.append(ConfirmedLabel(document, confirmed.route, confirmed.confirmed_at))
     return labels
@@ -44,14 +45,13 @@ def retrain_model(settings: Settings, store: Store, actor: str = "system",
     result = retrain(registry(settings), confirmed_labels(store),
                      holdout_share=settings.classifier.retrain_holdout_share,
                      minimum=settings.classifier.retrain_min_confirmed, labels_file=labels_file or LABELS_FILE)
-    store.record_event("model_trained", actor, data=trained_event(result))
+    store.events.record(ModelTrained(**trained_event(result)), actor)
     if result.promoted:
-        store.record_event("model_promoted", actor, data={
-            "version": result.candidate.version, "previous": result.current.version if result.current else None})
+        store.events.record(ModelPromoted(result.candidate.version,
+                                          result.current.version if result.current else None), actor)
     else:
-        store.record_event("model_kept", actor, data={
-            "version": result.current.version if result.current else None,
-            "candidate": result.candidate.version, "reasons": list(result.reasons)})
+        store.events.record(ModelKept(result.current.version if result.current else None,
+                                      result.candidate.version, list(result.reasons)), actor)
     log.info("retrained: candidate %s %s", result.candidate.version, "promoted" if result.promoted else "kept back")
     return result
 
@@ -61,7 +61,7 @@ def rollback_model(settings: Settings, store: Store, version: str, actor: str) -
     models = registry(settings)
     before = models.current_version() or ""
     models.promote(version)
-    store.record_event("model_rolled_back", actor, data={"from": before, "to": version})
+    store.events.record(ModelRolledBack(before, version), actor)
     return before
 
 

@@ -18,6 +18,7 @@ from .errors import TriageError
 from .intake import MailSource
 from .learning import CurrentModel
 from .pipeline import Triage, poll_once
+from .privacy.retention import retention_job
 from .scheduler import Helper, OnDemand
 from .service import mail_sources, send_outbox
 from .settings import Settings
@@ -50,7 +51,8 @@ def service_jobs(settings: Settings, store: Store, triage: Triage) -> Jobs:
     cron = settings.classifier.retrain_cron
     return Jobs(
         every=every,
-        cron={"retrain": (lambda: learning.retrain_model(settings, store), cron)} if cron else {},
+        cron={**({"retrain": (lambda: learning.retrain_model(settings, store), cron)} if cron else {}),
+              **retention_job(settings, store)},
         helpers=tuple(watchers_for(settings.mailboxes, lambda name: polls[name].soon)),
     )
 

@@ -1,7 +1,9 @@
 """GET /healthz (no sign-in): 503 when the database does not answer or a mailbox has had no successful
 poll for [health] poll_stale_minutes; GET /metrics: the same figures in Prometheus text format.
 
-Both give counts, times and mailbox names only: never a message, a sender or a caseworker.
+Anyone may ask /healthz, so an anonymous caller gets the status alone: a mailbox's name holds the IMAP
+login and host, and a problem's text the server's refusal. A signed-in admin gets the details.
+/metrics gives counts, times and mailbox names only: never a message, a sender or a caseworker.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 import logging
 from typing import Iterator
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, current_app, g, jsonify
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from .. import health
+from ..domain import Role
 from ..settings import Settings
 from ..store import Store
 from .security import public
@@ -28,17 +31,24 @@ log = logging.getLogger("triage.web")
 def healthz() -> tuple[Response, int]:
     store: Store = current_app.extensions["store"]
     try:
-        store.ping()
+        store.health.ping()
         problems = health.poll_problems(current_app.extensions["settings"], store)
-        polls = store.poll_statuses()
+        polls = store.health.poll_statuses()
     except Exception as exc:  # any failure to answer is "unhealthy", whatever the driver raised
         log.error("health check: the database did not answer: %s", exc)
-        return jsonify(status="error", database="unavailable"), 503
+        return (jsonify(status="error", database="unavailable") if _admin() else jsonify(status="error")), 503
+    code, status = (503, "error") if problems else (200, "ok")
+    if not _admin():
+        return jsonify(status=status), code
     mailboxes = {p.source: p.last_success_at.isoformat() if p.last_success_at else None for p in polls}
-    if problems:
-        return jsonify(status="error", database="ok", last_successful_poll=mailboxes,
-                       problems=[p.text for p in problems]), 503
-    return jsonify(status="ok", database="ok", last_successful_poll=mailboxes), 200
+    details = {"problems": [p.text for p in problems]} if problems else {}
+    return jsonify(status=status, database="ok", last_successful_poll=mailboxes, **details), code
+
+
+def _admin() -> bool:
+    """Is the caller a signed-in admin (the only one shown mailbox names and the servers' errors)?"""
+    user = getattr(g, "user", None)
+    return user is not None and user.role.at_least(Role.ADMIN)
 
 
 @bp.route("/metrics")
