@@ -245,3 +245,24 @@ duty_address = "duty.safeguarding@brackenford.example.gov.uk"
 """
     imap_config.write_text(text)
     return imap_config
+
+
+# -- the browser --------------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's chromium: Playwright's own browser download is never used
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One chromium for the whole session, shared by every browser test module (here, not in a test module:
+    a second sync Playwright started in the same thread while the first runs is refused)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium for the browser tests")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -27,7 +27,8 @@ from click.testing import CliRunner
 from triage.cli import cli
 from triage.domain import Role
 from triage.service import approve_item, change_route, install_demo_maildir, route_book
-from triage.settings import ROUTES, load_settings
+from classifier.labels import Route
+from triage.settings import load_settings
 from triage.store import Store
 
 from .factories import make_email
@@ -36,23 +37,6 @@ from .test_supervisor import CHART_TITLES
 from .webapp import PASSWORD, add_item, add_user, hostile_email, write_settings
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium for the browser tests")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
 
 class Visit:
     """One browser context and page, recording every request it makes and every dialog it opens."""
@@ -337,14 +321,16 @@ def demo_site(tmp_path, filled_routes, model_dir):
     assert result.exit_code == 0, result.output
     store = Store(settings.database_url)
     # Not "other": its draft waits for the caseworker's own words, so it cannot be approved as written.
-    drafted = [e for e in store.list_queue(status="drafted") if e.label not in ("tribunal", "other")]
+    # Not flagged for safeguarding either: those wait for a recorded action (tested in test_safeguarding_workflow).
+    drafted = [e for e in store.items.list_queue(status="drafted")
+               if e.route not in ("tribunal", "other") and not e.safeguarding]
     approved, changed, rejected = drafted[:3]
     approve_item(settings, store, approved.id, "casey")
     change_route(store, route_book(settings), changed.id, "tribunal", "robin")
     approve_item(settings, store, changed.id, "robin")
-    store.reject(rejected.id, "a duplicate of another message", "casey")
+    store.items.reject(rejected.id, "a duplicate of another message", "casey")
     add_user(store, "sam", Role.SUPERVISOR)
-    expected = {"items": len(store.list_queue()), "changed": changed}
+    expected = {"items": len(store.items.list_queue()), "changed": changed}
     store.close()
     with serving(config) as base:
         yield base, expected
@@ -374,8 +360,8 @@ def test_a_supervisor_sees_the_dashboard_log_and_timeline_on_the_demo_data(brows
         assert page.locator("#figure-override").inner_text().split() == [
             "33%", "of", "3", "decided", "items", "given", "another", "route", "than", "the", "classifier's"]
         confusion = page.locator("#confusion")
-        row = confusion.locator("tr", has=page.get_by_role("rowheader", name=changed.label.replace("_", " ")))
-        assert row.locator("td").nth(ROUTES.index("tribunal")).inner_text().startswith("1")
+        row = confusion.locator("tr", has=page.get_by_role("rowheader", name=changed.route.replace("_", " ")))
+        assert row.locator("td").nth(tuple(Route).index(Route.TRIBUNAL)).inner_text().startswith("1")
         assert page.locator("#chart-approval svg title", has_text="tribunal:").count() == 1
 
         page.get_by_role("link", name="Event log").first.click()
@@ -393,7 +379,7 @@ def test_a_supervisor_sees_the_dashboard_log_and_timeline_on_the_demo_data(brows
         assert steps[0].startswith("received by system")
         assert any(s.startswith("route changed by robin") for s in steps)
         assert any(s.startswith("approved by robin") for s in steps)
-        assert page.get_by_text(f"overridden: the classifier said {changed.label.replace('_', ' ')}").is_visible()
+        assert page.get_by_text(f"overridden: the classifier said {changed.route.replace('_', ' ')}").is_visible()
         mails = [r.split("\t") for r in page.locator("#outbox tbody tr").all_inner_texts()]
         assert [(m[0], m[2]) for m in mails if m[0] == "reply"] == [("reply", "pending")]
 
@@ -439,7 +425,7 @@ def test_the_queue_shows_the_statutory_deadline_column_and_a_passed_deadline_on_
         page = visit.page
         header = page.get_by_role("columnheader", name="Statutory deadline")
         assert header.is_visible()
-        late_ref, soon_ref = store.item_detail(late).reference, store.item_detail(soon).reference
+        late_ref, soon_ref = store.items.detail(late).reference, store.items.detail(soon).reference
         late_row = page.get_by_role("row").filter(has_text=late_ref)
         passed = late_row.locator(".deadline-passed")
         assert passed.inner_text().lower() == "passed" and "Fri 13 Nov 2026" in late_row.inner_text()
@@ -453,7 +439,7 @@ def test_the_queue_shows_the_statutory_deadline_column_and_a_passed_deadline_on_
         page.wait_for_url("**/items/*")
         banner = page.locator("#statutory-deadline").inner_text()
         assert "appeal by 5pm on Mon 16 Nov 2026: passed 4 days ago (judged Fri 20 Nov 2026)" in banner
-        assert "deadline passed" in page.locator(".flags").inner_text()
+        assert "deadline passed" in page.locator(".flags").inner_text().lower()
         assert visit.foreign_requests() == [] and visit.dialogs == []
     finally:
         visit.close()

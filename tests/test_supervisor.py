@@ -10,11 +10,12 @@ import re
 import pytest
 from sqlalchemy import update
 
-from triage.domain import Role
+from triage.domain import OutboxKind, OutboxStatus, Role
+from triage.events import AcknowledgementSuppressed, ModelTrained, OutboxQueued, Sent
 from triage.service import approve_item, change_route, route_book, send_outbox
-from triage.settings import ROUTES
+from classifier.labels import Route
 from triage.store import Store
-from triage.store.records import LogQuery
+from triage.store.report_records import LogQuery
 from triage.store.tables import ClassificationRow
 from triage.web.charts import Series, bars, heat_table, stacked_bars
 
@@ -41,7 +42,7 @@ def web(tmp_path, filled_routes):
 def clock(monkeypatch):
     """Set the moment the store stamps on events: clock(at(2)) and what follows happens on 2 November."""
     def set_to(moment: dt.datetime) -> None:
-        monkeypatch.setattr("triage.store.now", lambda: moment)
+        monkeypatch.setattr("triage.store.database.now", lambda: moment)
     return set_to
 
 
@@ -52,7 +53,7 @@ def _item(web, **kw) -> int:
 
 def _classified_by(store: Store, item_id: int, model_version: str) -> None:
     """Give an item's classification another model version (add_item always writes m-test)."""
-    message = store.events(item=item_id)[0]["message"]
+    message = store.events.of_item(item_id)[0]["message"]
     with store.engine.begin() as conn:
         conn.execute(update(ClassificationRow).where(ClassificationRow.message_ref == message)
                      .values(model_version=model_version))
@@ -89,7 +90,7 @@ def three_items(web, clock):
     clock(at(9))
     c = _item(web, route="mediation")
     change_route(store, route_book(settings), c, "tribunal", "robin")
-    store.claim(c, "casey")
+    store.items.claim(c, "casey")
     return a, b, c
 
 
@@ -100,9 +101,9 @@ def test_the_log_lists_events_newest_first_each_linked_to_its_items_timeline(web
     rows = _log(client)
     assert rows[:3] == [("sam", "logged in", None), ("casey", "claimed", c), ("robin", "route changed", c)]
     page = client.get("/supervisor/log").get_data(as_text=True)
-    reference = store.item_detail(c).reference
+    reference = store.items.detail(c).reference
     assert f'<a href="/supervisor/items/{c}/timeline">{reference}</a>' in page
-    assert f"{len(store.events())} events; page 1 of" in page
+    assert f"{len(store.events.all())} events; page 1 of" in page
 
 
 def test_each_filter_narrows_the_log(web, three_items):
@@ -141,18 +142,31 @@ def _all_pages(client, **params) -> list[tuple[str, str, int | None]]:
 def test_nonsense_filters_are_ignored_and_shown_as_none(web, three_items):
     app, _, _ = web
     client = signed_in(app, "sam")
-    nonsense = {"route": "nowhere", "overridden": "maybe", "safeguarding": "1", "from": "yesterday"}
+    nonsense = {"route": "nowhere", "overridden": "maybe", "safeguarding": "1"}
     assert _all_pages(client, **nonsense) == _all_pages(client)
-    page = client.get("/supervisor/log?route=nowhere&from=yesterday").get_data(as_text=True)
-    assert 'value="nowhere"' not in page and 'value="yesterday"' not in page
+    page = client.get("/supervisor/log?route=nowhere").get_data(as_text=True)
+    assert 'value="nowhere"' not in page
+
+
+def test_a_date_that_is_not_one_is_named_in_an_error_summary_not_silently_ignored(web, three_items):
+    app, _, _ = web
+    client = signed_in(app, "sam")
+    answer = client.get("/supervisor/log?from=yesterday")
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 400
+    assert "<title>Error: Event log" in page and "There is a problem" in page
+    assert '<a href="#from">From must be a real date, like 2026-11-16</a>' in page
+    assert 'value="yesterday"' not in page
+    csv = client.get("/supervisor/log.csv?to=31/12/2026")
+    assert csv.status_code == 400 and "To must be a real date" in csv.get_data(as_text=True)
 
 
 def test_the_log_pages_keep_the_filters(web, three_items):
     app, store, _ = web
     _, b, c = three_items
     client = signed_in(app, "sam")
-    messages = {store.events(item=i)[0]["message"] for i in (b, c)}
-    total = len([e for e in store.events() if e["message"] in messages])
+    messages = {store.events.of_item(i)[0]["message"] for i in (b, c)}
+    total = len([e for e in store.events.all() if e["message"] in messages])
     pages = -(-total // 5)
     first = client.get("/supervisor/log?route=tribunal").get_data(as_text=True)
     assert f"{total} events; page 1 of {pages}" in first
@@ -176,11 +190,11 @@ def test_the_log_downloads_as_csv_with_the_same_filters(web, three_items):
 
 def test_every_event_the_filters_keep_can_be_read_in_chunks(web, three_items):
     _, store, _ = web
-    rows = list(store.audit_log_rows(LogQuery(), chunk=3))
-    assert [r.id for r in rows] == sorted((e["id"] for e in store.events()), reverse=True)
-    safeguarding = list(store.audit_log_rows(LogQuery(safeguarding=True), chunk=2))
+    rows = list(store.reports.audit_log_rows(LogQuery(), chunk=3))
+    assert [r.id for r in rows] == sorted((e["id"] for e in store.events.all()), reverse=True)
+    safeguarding = list(store.reports.audit_log_rows(LogQuery(safeguarding=True), chunk=2))
     assert {r.item_id for r in safeguarding} == {three_items[1]}
-    assert len(safeguarding) == store.audit_log(LogQuery(safeguarding=True)).total
+    assert len(safeguarding) == store.reports.audit_log(LogQuery(safeguarding=True)).total
 
 
 # -- the timeline --------------------------------------------------------------------------------
@@ -190,7 +204,7 @@ def test_the_timeline_shows_each_step_in_order_with_its_user_drafts_decisions_an
     clock(at(2))
     item = _item(web, route="mediation", confidence=0.62)
     clock(at(2, 10))
-    store.save_draft(item, "Your message", "Dear Rosa,\n<b>We will call you.</b>\n", "casey")
+    store.items.save_draft(item, "Your message", "Dear Rosa,\n<b>We will call you.</b>\n", "casey")
     clock(at(2, 11))
     change_route(store, route_book(settings), item, "tribunal", "robin")
     clock(at(2, 12))
@@ -250,18 +264,19 @@ def decided(web, clock):
     clock(at(5))
     approve_item(settings, store, c, "casey")
     d = _item(web, route="other", received=at(9, 10))  # rejected
-    store.reject(d, "a duplicate", "casey")
+    store.items.reject(d, "a duplicate", "casey")
     e = _item(web, route="other", received=at(10))  # changed to mediation, then handled elsewhere
     change_route(store, book, e, "mediation", "robin")
-    store.mark_handled_elsewhere(e, "answered by phone", "robin")
+    store.items.mark_handled_elsewhere(e, "answered by phone", "robin")
     f = _item(web, route="mediation", received=at(16))  # open; reply by 30 November
     g = _item(web, route="tribunal", safeguarding=True, received=at(1, month=10))  # open; reply by 15 October
     h = _item(web, route="disagreement_resolution", needs_review=True, confidence=0.4,
               received=at(20, month=10))  # open; reply by 3 November
-    for item, name, data in ((a, "acknowledgement_sent", {}), (d, "acknowledgement_suppressed", {"reason": "automatic"}),
-                             (f, "acknowledgement_would_send", {})):
-        store.record_event(name, data=data, message=store.events(item=item)[0]["message"], item=item)
-    store.record_event("model_trained", "sam", data=RETRAINED)
+    for item, event in ((a, Sent(OutboxKind.ACKNOWLEDGEMENT, 1, "parent@example.org", 1, "<ack@example.org>")),
+                        (d, AcknowledgementSuppressed("automatic")),
+                        (f, OutboxQueued(OutboxKind.ACKNOWLEDGEMENT, "parent@example.org", OutboxStatus.WOULD_SEND))):
+        store.events.record(event, message=store.events.of_item(item)[0]["message"], item=item)
+    store.events.record(ModelTrained(**RETRAINED), "sam")
     return {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "g": g, "h": h}
 
 
@@ -271,13 +286,14 @@ RETRAINED = {
     "current": {"version": "m-test", "frozen_test": {"macro_f1": 0.93, "safeguarding_recall": 1.0, "n": 200},
                 "holdout": {"macro_f1": 0.85, "n": 40}},
     "decision": "kept", "reasons": ["frozen test macro-F1 fell from 0.930 to 0.910"], "confirmed_labels": 120,
+    "holdout": 40,
 }
 
 
 def test_the_dashboard_figures_from_known_items_and_decisions(web, decided):
     _, store, _ = web
-    board = store.dashboard(dt.date(2026, 11, 28), weeks=12)
-    assert board.routes == ROUTES
+    board = store.reports.dashboard(dt.date(2026, 11, 28), weeks=12)
+    assert board.routes == tuple(Route)
     assert board.weeks[0] == dt.date(2026, 9, 7) and board.weeks[-1] == dt.date(2026, 11, 23)
 
     rates = {r.label: (r.decided, r.overridden) for r in board.override_rates}
@@ -314,7 +330,7 @@ def test_the_dashboard_figures_from_known_items_and_decisions(web, decided):
 
 def test_a_shorter_period_leaves_older_weeks_out(web, decided):
     _, store, _ = web
-    board = store.dashboard(dt.date(2026, 11, 28), weeks=4)
+    board = store.reports.dashboard(dt.date(2026, 11, 28), weeks=4)
     assert board.weeks == (dt.date(2026, 11, 2), dt.date(2026, 11, 9), dt.date(2026, 11, 16), dt.date(2026, 11, 23))
     assert sum(sum(counts) for counts in board.messages_per_week.values()) == 6  # not g and h, in October
     assert sum(board.safeguarding_per_week) == 0
@@ -357,8 +373,8 @@ def test_the_dashboard_page_shows_every_chart_and_the_figures(web, decided, toda
     assert counts == {"disagreement resolution": [0, 0, 0, 0], "mediation": [0, 1, 1, 0], "tribunal": [0, 0, 1, 0],
                       "other": [0, 1, 0, 1]}
     past_due = page.split('id="past-due"')[1].split("</table>")[0]
-    assert past_due.index(store.item_detail(decided["g"]).reference) < past_due.index(
-        store.item_detail(decided["h"]).reference)
+    assert past_due.index(store.items.detail(decided["g"]).reference) < past_due.index(
+        store.items.detail(decided["h"]).reference)
     retraining = re.sub(r"\s+", " ", page.split('id="retraining"')[1].split("</table>")[0])
     assert "Candidate <code>m-new</code></td> <td>0.910" in retraining and "Current <code>m-test</code></td> <td>0.930" \
         in retraining

@@ -13,14 +13,15 @@ from typing import Callable
 
 from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ..domain import Role
-from ..pipeline import reply_due
+from ..triaging import reply_due
 from ..service import open_store, route_book
 from ..settings import Settings, WebSettings
-from ..store import Store, now
-from . import admin, auth, health, items, queue, security, supervisor
+from ..domain import now
+from ..events import title_of
+from ..store import Store
+from . import admin, auth, health, items, privacy, queue, safeguarding, security, supervisor
 
 __all__ = ["create_app", "secret_key"]
 
@@ -46,12 +47,10 @@ def create_app(settings: Settings, store: Store | None = None, web: WebSettings 
     )
     app.extensions.update(store=store, settings=settings, web=web, book=route_book(settings), clock=clock)
     days = settings.acknowledgement.reply_within_working_days
-    store.fill_missing_due_dates(lambda received: reply_due(received, days))
-    if web.proxy_count:
-        proxied = ProxyFix(app.wsgi_app, x_for=web.proxy_count, x_proto=web.proxy_count)
-        app.wsgi_app = proxied  # type: ignore[method-assign]
+    store.items.fill_missing_due_dates(lambda received: reply_due(received, days))
+    # [web] proxy_count: waitress sets the client's address (triage.web.serve.proxy_options).
     security.install(app, store, web)
-    for blueprint in (auth.bp, queue.bp, items.bp, supervisor.bp, admin.bp, health.bp):
+    for blueprint in (auth.bp, queue.bp, items.bp, supervisor.bp, admin.bp, health.bp, privacy.bp, safeguarding.bp):
         app.register_blueprint(blueprint)
 
     @app.errorhandler(HTTPException)
@@ -63,7 +62,7 @@ def create_app(settings: Settings, store: Store | None = None, web: WebSettings 
         return render_template("error.html", title=titles.get(code, exc.name),
                                message=messages.get(code, exc.description)), code
 
-    app.jinja_env.filters.update(day=_day, moment=_moment, label=_label, show=_show)
+    app.jinja_env.filters.update(day=_day, moment=_moment, label=_label, show=_show, event=title_of)
     app.jinja_env.globals["Role"] = Role
     return app
 

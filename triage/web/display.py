@@ -10,6 +10,7 @@ line: even a sanitiser bug could not run script or load from another site.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import unicodedata
 
@@ -94,3 +95,48 @@ def download_type(declared: str, filename: str) -> str:
     if extensions and filename.lower().endswith(extensions):
         return declared.lower().strip()
     return "application/octet-stream"
+
+
+# -- making a long message quick to read -------------------------------------------------------------
+
+_QUOTE_START = re.compile(
+    r"^(>|-{2,}\s*original message\s*-{2,}|on .{3,200}wrote:\s*$|from:\s.+@|_{10,}\s*$)", re.I | re.M)
+_COUNCIL_CASE = re.compile(r"\bEHC\s*/\s*\d{4}\s*/\s*[A-Z0-9-]{2,20}\b", re.I)
+
+
+def split_quoted(text: str) -> tuple[str, str]:
+    """The sender's new words and the quoted history below them ('> ...', 'On ... wrote:', an
+    'Original Message' line), so the page can show the first and fold the second away. A message
+    that starts with a quote is kept whole: folding everything would hide what they wrote."""
+    found = _QUOTE_START.search(text or "")
+    if found is None or not text[:found.start()].strip():
+        return text or "", ""
+    return text[:found.start()].rstrip(), text[found.start():]
+
+
+def council_case_number(subject: str) -> str:
+    """The council's own case number ('EHC/2026/0412') when the subject carries one, else ''.
+
+    Parents and schools quote it; our internal reference means nothing to them, so the queue and
+    the item page show it beside ours."""
+    found = _COUNCIL_CASE.search(subject or "")
+    return re.sub(r"\s+", "", found.group(0)).upper() if found else ""
+
+
+def days_from(today: dt.date, day: dt.date) -> str:
+    """'today', 'in 1 day', 'in 5 days', '1 day ago', '3 days ago': how near a date is, in words."""
+    left = (day - today).days
+    if left == 0:
+        return "today"
+    if left > 0:
+        return f"in {left} day{'' if left == 1 else 's'}"
+    return f"{-left} day{'' if left == -1 else 's'} ago"
+
+
+def iso_day(value: object) -> str:
+    """'2026-11-16' (as the draft's deadline notes keep dates) as 'Mon 16 Nov 2026'; anything else as it is."""
+    try:
+        day = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return f"{day:%a} {day.day} {day:%b %Y}"

@@ -6,19 +6,17 @@ Views only read query arguments, call Store methods and turn the figures into ch
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
-from typing import Iterator, Mapping
+from typing import Mapping
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 
 from ..domain import Role
 from ..errors import NotFound
-from ..settings import ROUTES
+from ..event_export import LOG_FIELDS, log_rows, to_csv
+from classifier.labels import Route, is_route
 from ..store import Store
-from ..store.records import Dashboard, LogQuery, LogRow
+from ..store.report_records import Dashboard, LogQuery
 from . import charts
 from .charts import BarChart, HeatTable, Series
 from .security import requires
@@ -30,6 +28,7 @@ DEFAULT_WEEKS = 12
 LATEST_EVENTS = 10
 YES_NO = {"yes": True, "no": False}
 LOG_FILTERS = ("from", "to", "route", "user", "model", "overridden", "safeguarding", "event")
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(2999, 12, 31)  # the dates a log filter may name
 ACKNOWLEDGEMENT_SERIES = (("sent", "Sent", "fill-sent"), ("suppressed", "Suppressed", "fill-suppressed"),
                           ("would_send", "Would have been sent (shadow mode)", "fill-would-send"))
 # (minutes in the unit, its name): the largest unit in which the longest median is still over 2.
@@ -41,24 +40,26 @@ TIME_UNITS = ((24 * 60, "days"), (60, "hours"), (1, "minutes"))
 def index() -> str:
     """The dashboard: what arrived, how caseworkers overrode the classifier, how fast, what is overdue."""
     weeks = _int_choice(request.args.get("weeks", ""), WEEK_CHOICES, DEFAULT_WEEKS)
-    board = _store().dashboard(_today(), weeks)
+    board = _store().reports.dashboard(_today(), weeks)
     return render_template("supervisor/index.html", board=board, charts=dashboard_charts(board),
                            confusion=confusion_table(board), weeks=weeks, week_choices=WEEK_CHOICES,
-                           latest=_store().audit_log(LogQuery(per_page=LATEST_EVENTS)).rows,
+                           latest=_store().reports.audit_log(LogQuery(per_page=LATEST_EVENTS)).rows,
                            duration=duration, percent=percent, score=score)
 
 
 @bp.route("/log")
 @requires(Role.SUPERVISOR)
-def log() -> str:
+def log() -> str | tuple[str, int]:
     """The event log, newest first, narrowed by the filters in the query string."""
     store, web = _store(), current_app.extensions["web"]
-    filters = log_filters(request.args)
-    result = store.audit_log(log_query(filters, _page(request.args.get("page", "1")), web.page_size))
+    errors: list[tuple[str, str]] = []
+    filters = log_filters(request.args, errors)
+    result = store.reports.audit_log(log_query(filters, _page(request.args.get("page", "1")), web.page_size))
     kept = {k: v for k, v in filters.items() if v}
-    return render_template("supervisor/log.html", result=result, filters=filters, choices=store.log_choices(),
-                           routes=ROUTES, page_url=lambda n: url_for("supervisor.log", page=n, **kept),
-                           csv_url=url_for("supervisor.log_csv", **kept))
+    page = render_template("supervisor/log.html", result=result, filters=filters, choices=store.reports.log_choices(),
+                           routes=tuple(Route), page_url=lambda n: url_for("supervisor.log", page=n, **kept),
+                           csv_url=url_for("supervisor.log_csv", **kept), errors=errors)
+    return (page, 400) if errors else page
 
 
 @bp.route("/log.csv")
@@ -66,7 +67,7 @@ def log() -> str:
 def log_csv() -> Response:
     """Every event the filters keep, as CSV (the data column holds each event's data as JSON)."""
     query = log_query(log_filters(request.args))
-    return Response(_csv_lines(_store().audit_log_rows(query)), mimetype="text/csv",
+    return Response(to_csv(log_rows(_store().reports.audit_log_rows(query)), LOG_FIELDS), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="event-log.csv"'})
 
 
@@ -75,7 +76,7 @@ def log_csv() -> Response:
 def timeline(item_id: int) -> str:
     """One message from arrival to the last thing done with it."""
     try:
-        found = _store().timeline(item_id)
+        found = _store().reports.timeline(item_id)
     except NotFound:
         abort(404)
     return render_template("supervisor/timeline.html", t=found)
@@ -83,12 +84,24 @@ def timeline(item_id: int) -> str:
 
 # -- the log's filters ---------------------------------------------------------------------------
 
-def log_filters(args: Mapping[str, str]) -> dict[str, str]:
-    """The filters from the query string, each cleaned to a value the form can show again ('' for none)."""
+def log_filters(args: Mapping[str, str], errors: list[tuple[str, str]] | None = None) -> dict[str, str]:
+    """The filters from the query string, each cleaned to a value the form can show again ('' for none).
+
+    A date that is not one is left out of the search and, when `errors` is given, named there as
+    (field anchor, message) for the page's error summary; without `errors` (the CSV) it is a 400."""
     filters = {name: " ".join(args.get(name, "").split())[:100] for name in LOG_FILTERS}
-    for name in ("from", "to"):
-        filters[name] = filters[name] if _date(filters[name]) else ""
-    if filters["route"] not in ROUTES:
+    for name, label in (("from", "From"), ("to", "To")):
+        day = _date(filters[name])
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:  # a real date, but the search would overflow
+            abort(400, description=f"The log's dates must be between {FIRST_DAY} and {LAST_DAY}; "
+                                   f"{filters[name]} is not.")
+        if filters[name] and day is None:
+            problem = f"{label} must be a real date, like 2026-11-16"
+            if errors is None:
+                abort(400, description=f"{problem}.")
+            errors.append((f"#{name}", problem))
+        filters[name] = filters[name] if day else ""
+    if not is_route(filters["route"]):
         filters["route"] = ""
     for name in ("overridden", "safeguarding"):
         if filters[name] not in YES_NO:
@@ -103,23 +116,6 @@ def log_query(filters: Mapping[str, str], page: int = 1, per_page: int = 50) -> 
         overridden=YES_NO.get(filters["overridden"]), safeguarding=YES_NO.get(filters["safeguarding"]),
         name=filters["event"] or None, page=page, per_page=per_page,
     )
-
-
-def _csv_lines(rows: Iterator[LogRow]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(("id", "at", "actor", "event", "item", "reference", "data"))
-    for row in rows:
-        writer.writerow(_spreadsheet_safe((row.id, row.at.isoformat(), row.actor, row.name, row.item_id or "",
-                                           row.reference or "", json.dumps(row.data, sort_keys=True))))
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-
-
-def _spreadsheet_safe(values: tuple[object, ...]) -> tuple[object, ...]:
-    """A cell that starts like a formula is written as text, so a spreadsheet never runs it."""
-    return tuple(f"'{v}" if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v for v in values)
 
 
 # -- the dashboard's charts ----------------------------------------------------------------------
