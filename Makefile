@@ -8,7 +8,7 @@ MODEL  := classifier/model/CURRENT
 CORPUS := classifier/data/labels.jsonl $(wildcard classifier/data/emails/*/*.eml) $(wildcard classifier/*.py) \
           $(wildcard classifier/data/real/labels.jsonl) $(wildcard classifier/data/real/texts/*/*)
 
-.PHONY: install dev model demo test test-fast test-deps bench clean
+.PHONY: install dev model demo test test-fast test-deps bench clean screenshots
 
 install: $(BIN)/ehc-triage
 
@@ -52,6 +52,10 @@ test: test-deps model
 	$(BIN)/pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
+# Refresh the README's screenshots (docs/screenshots/) from the browser walk of a caseworker's day.
+screenshots: test-deps model
+	EHC_SCREENSHOTS_DIR=docs/screenshots $(BIN)/pytest -q tests/test_browser_day.py
+
 test-fast: dev model
 	$(BIN)/pytest -m "not slow"
 
@@ -60,6 +64,7 @@ bench: dev model
 	$(BIN)/python -m tests.bench_web
 	$(BIN)/python -m tests.bench_intake
 	$(BIN)/python -m tests.bench_push
+	$(BIN)/python -m tests.bench_faults
 
 clean:
 	rm -rf $(VENV) var classifier/model .pytest_cache

@@ -405,7 +405,7 @@ def service_end_to_end(port: int, password: str, workdir: str, folder: str = "IN
     try:
         reports = [pipeline.poll_once(source, triage) for source in sources]
     except Exception:  # the poll stopped: say where, the parent names the message
-        state = store.folder_state(sources[0].name, sources[0].folder)
+        state = store.folders.folder_state(sources[0].name, sources[0].folder)
         return {"error": traceback.format_exc(), "last_stored_uid": state[1] if state else 0}
     finally:
         if profiler:
@@ -424,11 +424,10 @@ STAGES = (
     # main thread's IMAP fetch (BODY.PEEK[], batches of 50) plus its wait for a batch still being parsed.
     ("fetch + wait for the parse-ahead thread (pipeline._parsed_ahead)", "triage/pipeline.py", "_parsed_ahead"),
     ("duplicate check (Store.known_keys, per batch)", "triage/store/__init__.py", "known_keys"),
-    ("classify (Classifier.predict_documents per batch, with explanation)", "triage/pipeline.py", "_classify_all"),
-    ("draft (deadlines + route template)", "triage/pipeline.py", "draft_for_route"),
-    ("acknowledgement window (Store.acknowledged_lately, per batch)", "triage/store/__init__.py",
-     "acknowledged_lately"),
-    ("acknowledgement/alert (render, compose)", "triage/pipeline.py", "_outgoing"),
+    ("classify (Classifier.predict_documents per batch, with explanation)", "triage/classifying.py", "classify_all"),
+    ("draft (deadlines + route template)", "triage/route_drafts.py", "draft_for_route"),
+    ("acknowledgement window (AcknowledgementWindow.current, per batch)", "triage/acknowledging.py", "current"),
+    ("acknowledgement (decide, render, compose)", "triage/acknowledging.py", "acknowledgement"),
     ("store (Store.add_batch: bulk rows, events, one commit per batch)", "triage/store/batch.py", "add_batch"),
     ("keyword on the server (IMAP STORE)", "triage/intake.py", "mark"),
 )

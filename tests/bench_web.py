@@ -1,6 +1,6 @@
 """Web app benchmark (`make bench`): page latency with 10,000 queued items; figures for the README.
 
-Builds a database of 10,000 items through Store.add_messages (real parsing, real rendered drafts,
+Builds a database of 10,000 items through store.messages.add_messages (real parsing, real rendered drafts,
 synthetic classifications), signs a caseworker in, and times the queue page (first page, the last
 page, a filter, a search) and the item page: in-process through Flask's test client, and over HTTP
 from the waitress server `ehc-triage web` uses. Prints a Markdown table of median and p95 latency.
@@ -21,8 +21,10 @@ from typing import Callable
 from replies import load_routes
 from triage.domain import Classification, FetchedMail, Role
 from triage.parsing import parse_message
-from triage.pipeline import case_reference, draft_for_route, reply_due
-from triage.store import NewMessage, QueueQuery, Store, dedupe_key
+from triage.route_drafts import draft_for_route
+from triage.triaging import case_reference, reply_due
+from triage.domain import NewMessage, dedupe_key
+from triage.store import QueueQuery, Store
 from triage.web.serve import WebServer
 
 from .factories import BODIES, make_email
@@ -65,10 +67,10 @@ def build_items(store: Store, count: int = ITEMS, seed: int = 5) -> float:
             due_at=reply_due(received, 10),
         ))
         if len(batch) == 1000:
-            store.add_messages(batch)
+            store.messages.add_messages(batch)
             batch = []
     if batch:
-        store.add_messages(batch)
+        store.messages.add_messages(batch)
     return time.perf_counter() - started
 
 
@@ -89,7 +91,7 @@ def bench_web(runs: int = 100) -> list[tuple[str, str, str]]:
         build_seconds = build_items(store)
         add_user(store, "bench", Role.CASEWORKER)
         client = signed_in(app, "bench")
-        todo = store.queue_page(QueueQuery(statuses=("needs_review", "drafted", "failed"))).total
+        todo = store.items.queue_page(QueueQuery(statuses=("needs_review", "drafted", "failed"))).total
         last = -(-todo // 50)
         rng = random.Random(9)
         ids = [rng.randrange(1, ITEMS + 1) for _ in range(runs + 1)]
@@ -134,7 +136,7 @@ def bench_web(runs: int = 100) -> list[tuple[str, str, str]]:
         server.close()
         thread.join(timeout=5)
         store.close()
-    rows.insert(0, (f"build {ITEMS:,} items with Store.add_messages", f"{build_seconds:.1f} s", ""))
+    rows.insert(0, (f"build {ITEMS:,} items with store.messages.add_messages", f"{build_seconds:.1f} s", ""))
     return rows
 
 

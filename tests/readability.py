@@ -82,7 +82,7 @@ def variants(book) -> dict:
     from dataclasses import replace
 
     from replies import AcknowledgementContext, ReplyContext, compute_deadlines, render_acknowledgement, render_draft
-    from replies.deadlines import FoundDate
+    from replies.decision_dates import FoundDate
 
     decision = FoundDate(dt.date(2026, 9, 14), "your letter dated 14 September 2026", False, "dated")
     base = ReplyContext(route="other", reference="EHC-261102-ABCDE", sender_name="Rosa Lindqvist",

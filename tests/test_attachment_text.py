@@ -16,7 +16,8 @@ from sqlalchemy import text
 
 import classifier
 from replies import DEFAULT_ROUTES_FILE, load_routes
-from triage.attachment_text import AttachmentLimits, attachment_kind, extract_text, normalise_text
+from triage.attachment_text import AttachmentLimits, attachment_kind, extract_text
+from triage.extracted_text import normalise_text
 from triage.domain import AttachmentText, FetchedMail
 from classifier.text import prepare_document
 from triage.parsing import classifiable_document, classifiable_text, parse_message
@@ -285,7 +286,7 @@ def test_a_message_with_a_broken_pdf_still_parses_classifies_and_is_queued(tmp_p
     triage = Triage(store, classifier.load(model_dir), load_routes(DEFAULT_ROUTES_FILE))
     report = process(FetchedMail("test", "INBOX", 1, 1, raw, None), triage)
     assert report.queued == 1 and report.failed_parse == 0
-    assert not [e for e in store.event_chain() if e.name in ("triage_failed", "classification_failed")]
+    assert not [e for e in store.events.chain() if e.name in ("triage_failed", "classification_failed")]
     store.close()
 
 
@@ -297,16 +298,16 @@ def test_the_letter_is_stored_searched_and_classified_through_the_pipeline(tmp_p
     report = process(FetchedMail("test", "INBOX", 1, 1, raw, None), triage)
     assert report.queued == 1
     item = report.item_ids[0]
-    detail = store.item_detail(item)
+    detail = store.items.detail(item)
     [letter] = detail.message.attachment_texts
     assert (letter.filename, letter.kind, letter.pages, letter.error) == ("letter.pdf", "pdf", 1, "")
     assert letter.text == normalise_text("\n".join(REFUSAL))
     with store.engine.connect() as conn:
         stored = conn.execute(text("SELECT attachment_text FROM messages")).scalar_one()
     assert stored.startswith("--- letter.pdf (PDF, 1 page) ---\nBrackenford Council")
-    found = store.queue_page(QueueQuery(search="First-tier Tribunal"))
+    found = store.items.queue_page(QueueQuery(search="First-tier Tribunal"))
     assert [row.id for row in found.rows] == [item]
-    assert store.queue_page(QueueQuery(search="not in any letter")).total == 0
+    assert store.items.queue_page(QueueQuery(search="not in any letter")).total == 0
     store.close()
 
 
@@ -346,7 +347,7 @@ def test_the_item_page_shows_each_attachments_text_escaped(tmp_path, filled_rout
 def test_the_deadline_reader_finds_the_attached_letters_own_date():
     import datetime as dt
 
-    from triage.pipeline import draft_for_route
+    from triage.route_drafts import draft_for_route
 
     parsed = parse_message(email_with(("letter.pdf", "application/pdf", make_pdf([REFUSAL]))))
     drafted = draft_for_route(parsed, "tribunal", "EHC-261102-TEST1",

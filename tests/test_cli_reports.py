@@ -79,7 +79,7 @@ def test_json_lines_keep_the_value_but_no_raw_control_characters():
 
 def test_queue_table_escapes_a_hostile_subject():
     entry = QueueEntry(id=1, message_id="<m@x>", from_address="a\x1b]0;owned\x07@example.com", from_name="",
-                       subject="\x1b[31mred alert", received_at=dt.datetime(2026, 11, 2, 9, 30), label="other",
+                       subject="\x1b[31mred alert", received_at=dt.datetime(2026, 11, 2, 9, 30), route="other",
                        confidence=0.9, needs_review=False, safeguarding=False, status=Status.DRAFTED,
                        draft_subject="", draft_text="")
     text = queue_table([entry])
@@ -114,8 +114,8 @@ def test_accounts_add_applies_the_rules_before_the_store(tmp_path):
         accounts.add_account(store, "bad name", "a-long-enough-password", Role.CASEWORKER, "test")
     with pytest.raises(InvalidAction, match="too short"):
         accounts.add_account(store, "casey", "short", Role.CASEWORKER, "test")
-    assert store.list_users() == []
+    assert store.accounts.list_users() == []
     accounts.add_account(store, "casey", "a-long-enough-password", Role.CASEWORKER, "test")
     first = accounts.demo_login(store)
     second = accounts.demo_login(store)
-    assert first != second and [u.username for u in store.list_users()] == ["casey", "demo"]
+    assert first != second and [u.username for u in store.accounts.list_users()] == ["casey", "demo"]

@@ -13,16 +13,9 @@ from datetime import date
 
 import pytest
 
-from replies.deadlines import (
-    add_months,
-    add_working_days,
-    compute_deadlines,
-    find_certificate_date,
-    find_decision_date,
-    is_working_day,
-    next_working_day,
-    previous_working_day,
-)
+from replies.deadline_rules import compute_deadlines
+from replies.decision_dates import find_certificate_date, find_decision_date
+from replies.working_days import add_months, add_working_days, is_working_day, next_working_day, previous_working_day
 
 SENT = date(2026, 9, 17)  # a Thursday
 

@@ -17,7 +17,7 @@ from datetime import date
 
 import pytest
 
-from replies.deadlines import find_certificate_date, find_decision_date
+from replies.decision_dates import find_certificate_date, find_decision_date
 
 SENT = date(2026, 11, 5)  # a Thursday
 OURS = ("ehc.assessment@brackenford.example.gov.uk", "EHC Assessment Team", "Brackenford Council")

@@ -11,7 +11,8 @@ from replies import DEFAULT_ROUTES_FILE, load_routes
 from triage.domain import FetchedMail
 from triage.parsing import parse_message
 from triage.pipeline import Triage, process, process_batch
-from triage.store import Store, dedupe_key
+from triage.domain import dedupe_key
+from triage.store import Store
 
 from .conftest import SHARED
 from .factories import broken_message, make_email
@@ -43,13 +44,13 @@ def test_every_shared_corpus_file_goes_through_the_whole_pipeline_into_the_queue
     for uid, path in enumerate(files, start=1):
         report = process(FetchedMail("corpus", "INBOX", 1, uid, path.read_bytes(), None), triage)
         assert report.stored + report.duplicates == 1, path.name
-    assert len(store.list_queue()) == len({dedupe_key(parse_message(p.read_bytes()).message_id, p.read_bytes())
+    assert len(store.items.list_queue()) == len({dedupe_key(parse_message(p.read_bytes()).message_id, p.read_bytes())
                                           for p in files})
-    assert [e for e in store.event_chain() if e.name == "triage_failed"] == []
-    by_subject = {row.subject: row for row in store.list_queue()}
+    assert [e for e in store.events.chain() if e.name == "triage_failed"] == []
+    by_subject = {row.subject: row for row in store.items.list_queue()}
     assert "Säying Hello" in by_subject  # raw UTF-8 headers (RFC 6532) read as UTF-8
     assert any(subject.startswith("我把镜头拉近些") for subject in by_subject)  # a gb2312 word with a bad byte
-    suppressed = [e.data["reason"] for e in store.event_chain() if e.name == "acknowledgement_suppressed"]
+    suppressed = [e.data["reason"] for e in store.events.chain() if e.name == "acknowledgement_suppressed"]
     assert any("not plain ASCII" in reason for reason in suppressed)  # jdöe@mächine.example: no SMTPUTF8
 
 
@@ -154,9 +155,9 @@ def test_a_batch_is_classified_in_one_call_and_a_message_that_breaks_it_costs_on
     report = process_batch(batch, triage)
     assert (report.stored, report.queued) == (3, 3)
     assert model.batches == [3, 1, 1, 1]  # the batch, then one at a time after it failed
-    items = {row.subject: row for row in store.list_queue()}
+    items = {row.subject: row for row in store.items.list_queue()}
     assert items["kaboom"].needs_review and items["kaboom"].confidence == 0.0
-    assert items["Request for mediation"].label == "mediation"
-    failed = [e for e in store.event_chain() if e.name == "classification_failed"]
+    assert items["Request for mediation"].route == "mediation"
+    failed = [e for e in store.events.chain() if e.name == "classification_failed"]
     assert [e.data["error"] for e in failed] == ["ValueError: the model choked"]
     assert process_batch(batch, triage).duplicates == 3 and model.batches == [3, 1, 1, 1, 0]

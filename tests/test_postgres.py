@@ -21,6 +21,7 @@ import classifier
 from replies import DEFAULT_ROUTES_FILE, load_routes
 from triage.audit import verify
 from triage.cli import cli
+from triage.events import LoginFailed, UserAdded
 from triage.domain import FetchedMail
 from triage.pipeline import Triage, process
 from triage.store import Store
@@ -47,9 +48,9 @@ def test_the_migrations_build_the_schema_and_the_store_works(database):
     store = Store(database)
     store.migrate()
     store.migrate()  # idempotent, as on SQLite
-    store.record_event("user_added", "admin", data={"username": "casey"})
-    assert [e["name"] for e in store.events()] == ["user_added"]
-    assert store.ping()
+    store.events.record(UserAdded("casey", "caseworker"), "admin")
+    assert [e["name"] for e in store.events.all()] == ["user_added"]
+    assert store.health.ping()
     store.close()
 
 
@@ -62,9 +63,9 @@ def test_a_message_full_of_nul_characters_is_stored_not_refused(database, model_
            b"Message-ID: <nul-1@example.org>\r\nContent-Type: text/plain\r\n\r\nWe want\x00 mediation.\r\n")
     report = process(FetchedMail("pg", "INBOX", 1, 1, raw, None), triage)
     assert (report.stored, report.queued) == (1, 1)
-    [row] = store.list_queue()
-    assert row.subject == "Mediation please" and store.item_raw(row.id) == raw  # the bytes as they came
-    assert verify(store.event_chain()).ok
+    [row] = store.items.list_queue()
+    assert row.subject == "Mediation please" and store.messages.raw(row.id) == raw  # the bytes as they came
+    assert verify(store.events.chain()).ok
     store.close()
 
 
@@ -75,13 +76,13 @@ def test_a_batch_with_a_message_another_worker_stored_keeps_the_rest_and_the_cha
     store = Store(database)
     store.migrate()
     taken = make_email(subject="stored by another worker")
-    store.add_message(_new(taken, uid=1))
-    stored = store.add_batch([_new(make_email(subject="first"), uid=2), _new(taken, uid=3),
+    store.messages.add_message(_new(taken, uid=1))
+    stored = store.messages.add_batch([_new(make_email(subject="first"), uid=2), _new(taken, uid=3),
                               _new(make_email(subject="last"), uid=4)])
     assert [s.duplicate for s in stored] == [False, True, False]
-    assert store.count("messages") == 3 and store.count("items") == 3
-    assert store.folder_state("test", "INBOX") == (7, 4)
-    assert verify(store.event_chain()).ok
+    assert store.items.count("messages") == 3 and store.items.count("items") == 3
+    assert store.folders.folder_state("test", "INBOX") == (7, 4)
+    assert verify(store.events.chain()).ok
     store.close()
 
 
@@ -93,7 +94,7 @@ def test_concurrent_writers_keep_one_unbroken_event_chain(database):
     def write(store: Store, actor: str) -> None:
         try:
             for n in range(50):
-                store.record_event("login_failed", actor, data={"n": n})
+                store.events.record(LoginFailed(f"user{n}", "192.0.2.1", "wrong password"), actor)
         except BaseException as exc:  # noqa: BLE001 - reported below
             failures.append(exc)
 
@@ -103,7 +104,7 @@ def test_concurrent_writers_keep_one_unbroken_event_chain(database):
     for t in threads:
         t.join()
     assert failures == []
-    result = verify(stores[0].event_chain())
+    result = verify(stores[0].events.chain())
     assert result.ok and result.checked == 200
     for s in stores:
         s.close()

@@ -18,7 +18,7 @@ from replies import (
     render_safeguarding_alert,
     reply_subject,
 )
-from replies.deadlines import FoundDate
+from replies.decision_dates import FoundDate
 from replies.drafting import placeholders_in, sample_renders
 
 BOOK = load_routes()

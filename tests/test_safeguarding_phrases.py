@@ -85,7 +85,8 @@ def test_the_compiled_rules_match_exactly_what_the_written_rules_say():
     """The rules are regrouped by first letter for speed: that must not change what they find."""
     import re
 
-    from classifier.safeguarding import _COMPILED, RISK_RULES
+    from classifier.risk_rules import RISK_RULES
+    from classifier.safeguarding import _COMPILED
 
     written = [(name, re.compile(pattern)) for name, pattern in RISK_RULES]
     phrases = [normalise(p) for name in TABLES for _, _, p in _rows(name)]

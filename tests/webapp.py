@@ -1,7 +1,7 @@
 """Helpers for the web app's tests: settings, queue items stored directly, signed-in test clients.
 
 One factory makes every variant (Datasette's make_app_client): items go through the real parser,
-the real route templates (replies.render_draft via pipeline.draft_for_route) and Store.add_message,
+the real route templates (replies.render_draft via route_drafts.draft_for_route) and Store.add_message,
 without IMAP or the classifier, so HTTP tests stay fast.
 """
 
@@ -20,9 +20,11 @@ from flask.testing import FlaskClient
 from replies import load_routes
 from triage.domain import Classification, FetchedMail, Role
 from triage.parsing import parse_message
-from triage.pipeline import case_reference, draft_for_route, reply_due
+from triage.route_drafts import draft_for_route
+from triage.triaging import case_reference, reply_due
 from triage.settings import Settings, load_settings
-from triage.store import NewMessage, Store, dedupe_key
+from triage.domain import NewMessage, dedupe_key
+from triage.store import Store
 from triage.web import create_app
 from triage.web.passwords import hash_password
 
@@ -75,7 +77,7 @@ def add_item(store: Store, raw: bytes | None = None, route: str = "mediation", c
     book = load_routes(routes_file or Path(__file__).parents[1] / "config" / "routes.toml")
     drafted = draft_for_route(parsed, route, reference, received, book, today=today or received.date())
     uid = next(_uids)
-    item = store.add_message(NewMessage(
+    item = store.messages.add_message(NewMessage(
         fetched=FetchedMail("test", "INBOX", 1, uid, raw, internal_date=received), parsed=parsed, key=key,
         reference=reference, recorded_only=False,
         classification=Classification(route, confidence, needs_review, safeguarding,
@@ -92,7 +94,7 @@ def add_item(store: Store, raw: bytes | None = None, route: str = "mediation", c
 
 
 def add_user(store: Store, name: str, role: Role = Role.CASEWORKER, password: str = PASSWORD) -> None:
-    store.add_user(name, hash_password(password), role, "test")
+    store.accounts.add_user(name, hash_password(password), role, "test")
 
 
 def csrf(client: FlaskClient, path: str = "/login") -> str:

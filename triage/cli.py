@@ -15,14 +15,16 @@ import click
 import classifier
 from classifier.corpus import REAL_LABELS_FILE, load_corpus, read_document
 
-from . import accounts, health, learning, logs
+from . import accounts, decisions, health, learning, logs
 from . import model_reports as mreports
 from . import reports
 from .cli_errors import TriageGroup
 from .cli_options import Context, actor_option, format_option, model_dir_option, password_stdin_option, read_password
 from .domain import OutboxStatus, Role, Status
+from .privacy.cli import register as register_privacy_commands
+from .cli_safeguarding import register as register_safeguarding_commands
 from .running import poll_each, service_jobs
-from .service import approve_item, build_triage, open_store, route_book, send_outbox
+from .service import build_triage, open_store, route_book, send_outbox
 from .serving import app_server, serve_until_stopped
 from .settings import CONFIG_ENV
 
@@ -96,7 +98,7 @@ def users_add(obj: Context, name: str, role: str, password_stdin: bool, actor: s
 @click.pass_obj
 def users_list(obj: Context) -> None:
     """List accounts with their role and whether they can sign in."""
-    click.echo(reports.users_table(open_store(obj.settings).list_users()))
+    click.echo(reports.users_table(open_store(obj.settings).accounts.list_users()))
 
 
 @users.command("disable")
@@ -105,7 +107,7 @@ def users_list(obj: Context) -> None:
 @click.pass_obj
 def users_disable(obj: Context, name: str, actor: str) -> None:
     """Stop an account signing in; its open sessions end at their next request. The account is kept."""
-    open_store(obj.settings).disable_user(name, actor)
+    open_store(obj.settings).accounts.disable_user(name, actor)
     click.echo(f"user {name} disabled")
 
 
@@ -144,7 +146,7 @@ def poll(ctx: click.Context, once: bool) -> None:
 @click.pass_obj
 def queue_list(obj: Context, status: str | None, fmt: str) -> None:
     """List queued items, safeguarding first, then those needing review, then oldest first."""
-    entries = open_store(obj.settings).list_queue(status=status)
+    entries = open_store(obj.settings).items.list_queue(status=status)
     if fmt == "jsonl":
         for e in entries:
             click.echo(reports.json_line(reports.queue_json(e)))
@@ -159,11 +161,10 @@ def queue_list(obj: Context, status: str | None, fmt: str) -> None:
               help="Approve although the draft's deadlines have passed or changed since it was written (you checked).")
 @click.pass_obj
 def queue_approve(obj: Context, item_id: int, actor: str, confirm_deadlines: bool) -> None:
-    """Approve an item's current draft: the reply goes to the outbox and is sent by the next send."""
+    """Approve an item's current draft: the reply goes to the outbox; the send job sends it (nothing is sent here)."""
     settings = obj.settings
-    store = open_store(settings)
-    approve_item(settings, store, item_id, actor, confirm_deadlines=confirm_deadlines)
-    click.echo(reports.approved_line(item_id, settings.service.shadow, send_outbox(settings, store)))
+    decisions.approve(open_store(settings), settings.service, item_id, actor, confirm_deadlines=confirm_deadlines)
+    click.echo(reports.approved_line(item_id, settings.service.shadow, settings.outbox.send_interval_seconds))
 
 
 @outbox.command("list")
@@ -172,7 +173,7 @@ def queue_approve(obj: Context, item_id: int, actor: str, confirm_deadlines: boo
 @click.pass_obj
 def outbox_list(obj: Context, status: str | None, fmt: str) -> None:
     """List outgoing mail with its status, attempts and last error."""
-    entries = open_store(obj.settings).list_outbox(status=status)
+    entries = open_store(obj.settings).outbox.entries(status=status)
     if fmt == "jsonl":
         for e in entries:
             click.echo(reports.json_line(reports.outbox_json(e)))
@@ -196,7 +197,7 @@ def outbox_send(obj: Context) -> None:
 @click.pass_obj
 def outbox_retry(obj: Context, outbox_id: int, actor: str) -> None:
     """Queue a failed row to be sent again (after checking it was not delivered)."""
-    open_store(obj.settings).retry_outbox(outbox_id, actor)
+    open_store(obj.settings).outbox.retry(outbox_id, actor)
     click.echo(f"outbox row {outbox_id} queued again")
 
 
@@ -206,7 +207,7 @@ def audit_verify(obj: Context) -> None:
     """Check the whole hash chain; exit 1 naming the first broken event."""
     from .audit import verify
 
-    result = verify(open_store(obj.settings).event_chain())
+    result = verify(open_store(obj.settings).events.chain())
     click.echo(reports.chain_text(result.ok, result.checked, result.first_broken, result.reason))
     if not result.ok:
         sys.exit(1)
@@ -220,11 +221,11 @@ def audit_verify(obj: Context) -> None:
 @click.pass_obj
 def audit_export(obj: Context, start: dt.datetime | None, end: dt.datetime | None, fmt: str, redact: bool) -> None:
     """Write the event log (or a date range of it) to standard output."""
-    from .audit import export_rows, to_csv, to_jsonl
+    from .event_export import chain_rows, to_csv, to_jsonl
 
     utc = dt.timezone.utc
-    events = open_store(obj.settings).event_chain(start and start.replace(tzinfo=utc), end and end.replace(tzinfo=utc))
-    for chunk in (to_csv if fmt == "csv" else to_jsonl)(export_rows(events, redacted=redact)):
+    events = open_store(obj.settings).events.chain(start and start.replace(tzinfo=utc), end and end.replace(tzinfo=utc))
+    for chunk in (to_csv if fmt == "csv" else to_jsonl)(chain_rows(events, redacted=redact)):
         click.echo(chunk, nl=False)
 
 
@@ -347,6 +348,10 @@ def demo(obj: Context, serve: bool, port: int) -> None:
     server, login = demo_run.demo_server(result, port)
     click.echo(login)
     serve_until_stopped(server)
+
+
+register_privacy_commands(cli)  # retention, sar, erase
+register_safeguarding_commands(queue)  # queue safeguarding, queue clear-flag
 
 
 def main() -> None:

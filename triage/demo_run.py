@@ -48,7 +48,7 @@ def summary(run: DemoRun) -> str:
     lines = [f"Read {r.fetched} new message(s) from {source}: queued {r.queued}, "
              f"{r.failed_parse} flagged as broken, {r.duplicates} already seen." for source, r in run.polls.items()]
     lines += [f"Sent {run.sent.sent} acknowledgement(s) (as files: no mail leaves this machine in the demo).\n",
-              queue_table(run.store.list_queue()),
+              queue_table(run.store.items.list_queue()),
               f"\nDatabase:        {s.database_url}",
               f"Mailbox:         {s.maildir or ', '.join(run.polls)}",
               f"Outgoing mail:   {s.outbox.directory} (.eml files instead of SMTP)"]

@@ -39,3 +39,8 @@ class Conflict(InvalidAction):
 
 class ListenError(TriageError):
     """Raised when the web app cannot listen on its address (the port is taken, the host is not this machine's)."""
+
+
+def event_error_text(exc: BaseException) -> str:
+    """An exception as the event log keeps it: its type and message, cut to 500 characters."""
+    return f"{type(exc).__name__}: {exc}"[:500]

@@ -18,7 +18,8 @@ from replies import Draft
 from .composing import compose
 from .domain import OutboxKind
 from .settings import Settings
-from .store import PollStatus, Store, WorkCounts, now
+from .domain import now
+from .store import PollStatus, Store, WorkCounts
 
 log = logging.getLogger("triage.health")
 T = TypeVar("T")
@@ -47,8 +48,8 @@ class HealthReport:
 def check(settings: Settings, store: Store, at: dt.datetime | None = None) -> HealthReport:
     """The service's health now: polls, waiting work, outbox, parse failures and the model in use."""
     at = at or now()
-    polls = tuple(store.poll_statuses())
-    work = store.work_counts(at)
+    polls = tuple(store.health.poll_statuses())
+    work = store.health.work_counts(at)
     problems = [*_poll_problems(polls, settings, at), *_work_problems(work, settings)]
     if not polls:
         problems.append(Problem("no_poll", "no poll has been recorded: is `ehc-triage run` running?"))
@@ -58,7 +59,7 @@ def check(settings: Settings, store: Store, at: dt.datetime | None = None) -> He
 def poll_problems(settings: Settings, store: Store, at: dt.datetime | None = None) -> list[Problem]:
     """Only the mailboxes' problems: what /healthz answers 503 for (a web app without a poller beside it
     has no polls, and that alone is not the web app's failure)."""
-    return _poll_problems(store.poll_statuses(), settings, at or now())
+    return _poll_problems(store.health.poll_statuses(), settings, at or now())
 
 
 def _poll_problems(polls: tuple[PollStatus, ...] | list[PollStatus], settings: Settings,
@@ -97,10 +98,10 @@ def recorded(store: Store, source: str, poll: Callable[[], T], clock: Callable[[
         try:
             result = poll()
         except Exception as exc:
-            store.record_poll(source, clock(), error=f"{type(exc).__name__}: {exc}"[:500] or "failed")
+            store.health.record_poll(source, clock(), error=f"{type(exc).__name__}: {exc}"[:500] or "failed")
             raise
         if not getattr(result, "skipped", False):  # another worker polled: their outcome is the one to record
-            store.record_poll(source, clock())
+            store.health.record_poll(source, clock())
         return result
 
     return run
@@ -113,11 +114,11 @@ def alert(settings: Settings, store: Store, report: HealthReport) -> list[str]:
     sent = []
     for problem in report.problems:
         log.error("unhealthy: %s", problem.text)
-        if not address or not store.claim_alert(problem.condition, report.at, ALERT_EVERY):
+        if not address or not store.health.claim_alert(problem.condition, report.at, ALERT_EVERY):
             continue
         mail = compose(OutboxKind.HEALTH, _alert_text(problem, report), address, "",
                        settings.service.from_address, settings.service.from_name)
-        store.queue_health_alert(mail, problem.condition, problem.text, shadow=settings.service.shadow)
+        store.outbox.queue_health_alert(mail, problem.condition, problem.text, shadow=settings.service.shadow)
         sent.append(problem.condition)
     return sent
 

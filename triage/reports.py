@@ -19,7 +19,7 @@ from .domain import PollReport, QueueEntry
 from .health import HealthReport
 from .outbox import SendReport
 from .settings import Settings
-from .store import OutboxEntry
+from .domain import OutboxEntry
 from .store.records import User
 
 # Bidirectional-text controls can reorder what a terminal shows without being control characters.
@@ -64,7 +64,7 @@ def queue_json(e: QueueEntry) -> dict[str, Any]:
     """One item as `queue list --format jsonl` gives it (the README lists the keys)."""
     return {
         "id": e.id, "message_id": e.message_id, "from": e.from_address, "from_name": e.from_name,
-        "subject": e.subject, "received_at": e.received_at.isoformat(), "label": e.label,
+        "subject": e.subject, "received_at": e.received_at.isoformat(), "label": e.route,
         "confidence": round(e.confidence, 4), "needs_review": e.needs_review, "safeguarding": e.safeguarding,
         "status": e.status.value, "draft_subject": e.draft_subject, "draft_text": e.draft_text,
         "parse_error": e.parse_error,
@@ -77,7 +77,7 @@ def queue_table(entries: Iterable[QueueEntry]) -> str:
         flags = ",".join(f for f, on in (("SAFEGUARDING", e.safeguarding), ("review", e.needs_review),
                                           ("broken", bool(e.parse_error))) if on)
         rows.append((str(e.id), f"{e.received_at:%Y-%m-%d %H:%M}", cut(e.from_address, 30), cut(e.subject, 40),
-                     e.label, f"{e.confidence:.2f}", flags or "-", e.status.value))
+                     e.route, f"{e.confidence:.2f}", flags or "-", e.status.value))
     return table(rows)
 
 
@@ -127,9 +127,12 @@ def send_line(report: SendReport) -> str:
             + (f", held {report.held} (a placeholder is still in them: see `outbox list`)" if report.held else ""))
 
 
-def approved_line(item_id: int, shadow: bool, report: SendReport) -> str:
-    verb = "recorded as would-send (shadow mode)" if shadow else f"queued; {report.sent} sent now"
-    return f"item {item_id} approved: reply {verb}"
+def approved_line(item_id: int, shadow: bool, send_interval_seconds: int) -> str:
+    """What `queue approve` prints: approving only queues the reply; the send job sends it."""
+    if shadow:
+        return f"item {item_id} approved: reply recorded as would-send (shadow mode: nothing is sent)"
+    return (f"item {item_id} approved: reply queued; `ehc-triage run` sends it within {send_interval_seconds} "
+            f"seconds, `ehc-triage outbox send` sends it now")
 
 
 # -- health, configuration ------------------------------------------------------------------------------

@@ -19,22 +19,24 @@ from typing import Any, Mapping
 
 from apscheduler.triggers.cron import CronTrigger
 
+from classifier.labels import is_route
+
 from .errors import ConfigError
 from .settings_keys import SECTION, key
 from .settings_oauth2 import oauth2
 from .settings_reading import path as resolve_path, read_key, read_table, refuse_undeclared, secret
 from .settings_types import (DEFAULT_DATA_DIR, AcknowledgementSettings, ClassifierSettings, HealthSettings,
-                             ImapSettings, OAuth2Settings, OutboxSettings, SafeguardingSettings, ServiceSettings,
-                             Settings, SmtpSettings, WebSettings)
+                             ImapSettings, OAuth2Settings, OutboxSettings, RetentionSettings, SafeguardingSettings,
+                             ServiceSettings, Settings, SmtpSettings, WebSettings)
 
-__all__ = ["CONFIG_ENV", "DATA_ENV", "DEFAULT_DATA_DIR", "DEMO_MAILDIR", "ROUTES", "AcknowledgementSettings",
+__all__ = ["CONFIG_ENV", "DATA_ENV", "DEFAULT_DATA_DIR", "DEMO_MAILDIR", "AcknowledgementSettings",
            "ClassifierSettings", "HealthSettings", "ImapSettings", "OAuth2Settings", "OutboxSettings",
-           "SafeguardingSettings", "ServiceSettings", "Settings", "SmtpSettings", "WebSettings", "load_settings"]
+           "RetentionSettings", "SafeguardingSettings", "ServiceSettings", "Settings", "SmtpSettings", "WebSettings",
+           "load_settings"]
 
 CONFIG_ENV = "EHC_TRIAGE_CONFIG"
 DATA_ENV = "EHC_TRIAGE_DATA"
 DEMO_MAILDIR = Path(__file__).parent / "demo" / "maildir"
-ROUTES = ("disagreement_resolution", "mediation", "tribunal", "other")
 _IDLE_RENEW_LIMIT = 29 * 60 - 60  # RFC 2177: a server may log a client out after 29 minutes of IDLE
 
 
@@ -70,6 +72,7 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
         own_addresses=tuple(a.lower() for a in svc["own_addresses"]),
         routes_file=resolve_path(svc["routes_file"], base) if svc["routes_file"] else None,
         log_format=svc["log_format"],
+        max_message_bytes=svc["max_message_bytes"],
     )
     db_url = read_table(raw.get("database", {}), SECTION["database"])["url"] or f"sqlite:///{data_dir / 'triage.db'}"
 
@@ -84,7 +87,7 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
 
     o = read_table(raw.get("outbox", {}), SECTION["outbox"])
     a = read_table(raw.get("acknowledgement", {}), SECTION["acknowledgement"])
-    unknown_routes = set(a["disabled_routes"]) - set(ROUTES)
+    unknown_routes = {r for r in a["disabled_routes"] if not is_route(r)}
     if unknown_routes:
         raise ConfigError(f"[acknowledgement] disabled_routes has unknown route(s): {', '.join(sorted(unknown_routes))}")
     return Settings(
@@ -100,6 +103,7 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
         web=_web(raw["web"], env) if "web" in raw else None,
         health=_health(raw.get("health", {})),
         source_file=source_file,
+        retention=_retention(raw.get("retention", {})),
     )
 
 
@@ -160,6 +164,17 @@ def _health(h: Mapping[str, Any]) -> HealthSettings:
     if address and "@" not in address:
         raise ConfigError(f"[health] admin_address {address!r} is not an email address")
     return HealthSettings(**{**v, "admin_address": address})
+
+
+def _retention(r: Mapping[str, Any]) -> RetentionSettings:
+    v = read_table(r, SECTION["retention"])
+    cron = v["cron"].strip()
+    if cron:
+        try:
+            CronTrigger.from_crontab(cron, timezone="UTC")
+        except ValueError as exc:
+            raise ConfigError(f"[retention] cron {cron!r} is not a crontab expression: {exc}") from None
+    return RetentionSettings(**{**v, "cron": cron})
 
 
 def _classifier(c: Mapping[str, Any], base: Path) -> ClassifierSettings:

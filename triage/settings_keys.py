@@ -166,6 +166,8 @@ SERVICE = Section("service", keys=(
         default_doc="`config/routes.toml`"),
     Key("log_format", "str", "text", '`"json"`: one JSON object per line (`at`, `level`, `logger`, `message`, '
         "`exception`); email addresses are masked in either format", example="json", choices=("text", "json")),
+    Key("max_message_bytes", "int", 25_000_000, "a larger message is not read: it is stored as a stub (its headers "
+        "and first 64 KB, `parse_error` saying why) for review in the mail client, never dropped", minimum=65_536),
 ))
 
 OUTBOX = Section("outbox", keys=(
@@ -220,19 +222,42 @@ WEB = Section("web", help="The caseworkers' web app; with this section, even emp
         "characters); without it a key is generated once into `web-secret-key` (mode 0600) in the data directory",
         example="EHC_WEB_SECRET_KEY", commented=True),
     Key("session_minutes", "int", 60, "a session ends after this long without activity", minimum=1),
+    Key("session_absolute_hours", "int", 12, "a session ends this long after signing in, however active",
+        minimum=1),
     Key("secure_cookies", "bool", True, "mark the session cookie `Secure` (HTTPS only); `false` only for plain "
         "HTTP on loopback"),
     Key("threads", "int", 8, "waitress worker threads", minimum=1),
     Key("page_size", "int", 50, "queue rows per page", minimum=5),
-    Key("login_attempts", "int", 5, "failed sign-ins allowed per username and address within the window",
+    Key("login_window_minutes", "int", 60, "failed sign-ins are remembered this long: after each one, that "
+        "address (and that account, from an address that failed on it) waits 1 s, 2 s, 4 s ... before trying again",
         minimum=1),
-    Key("login_window_minutes", "int", 15, "the rate limit's window", minimum=1),
-    Key("proxy_count", "int", 0, "reverse proxies in front that set `X-Forwarded-For`/`-Proto` (their client "
-        "address is used for the rate limit)", example=1, minimum=0),
+    Key("login_delay_max_seconds", "int", 300, "the longest wait between sign-in attempts after failures",
+        minimum=1),
+    Key("proxy_count", "int", 0, "reverse proxies in front that append to `X-Forwarded-For`/`-Proto`; their "
+        "client address is the one sign-in delays and the event log use", example=1, minimum=0),
+    Key("trusted_proxy", "str", "127.0.0.1", "the address the nearest reverse proxy connects from; "
+        "`X-Forwarded-*` headers from any other address are dropped"),
 ))
 
+RETENTION = Section(
+    "retention",
+    help="How long personal data is kept (UK GDPR storage limitation; docs/privacy.md). Take the period from the "
+         "council's retention schedule, not from this file. Consider: this inbox copy is not the case record (the EHC "
+         "case file keeps what must be kept); complaint files are often kept 6 years after closure and some EHC "
+         "records until the child is 45; a parent may come back within the two months allowed for mediation or an "
+         "appeal; and a subject access request can only be answered from what is still held.",
+    keys=(
+        Key("closed_months", "int", 0, "months after an item is closed (sent, rejected, handled elsewhere) when its "
+            "message text, attachments, drafts, replies and the personal fields of its events are deleted (recorded-"
+            "only messages: after receipt); `0`: nothing is deleted", example=24, minimum=0),
+        Key("open_report_months", "int", 12, "items never closed whose message is older than this are reported by "
+            "`retention run` and the retention job, never deleted", minimum=1),
+        Key("cron", "str", "30 3 * * *", "when `run` applies retention (crontab, UTC); empty: only by "
+            "`ehc-triage retention run`"),
+    ))
+
 SECTIONS = (IMAP, MAILBOX, MAILDIR, SMTP, DATABASE, SERVICE, OUTBOX, ACKNOWLEDGEMENT, SAFEGUARDING, HEALTH,
-            CLASSIFIER, WEB)
+            CLASSIFIER, WEB, RETENTION)
 SECTION = {section.name: section for section in SECTIONS}
 
 

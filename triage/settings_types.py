@@ -80,6 +80,7 @@ class ServiceSettings:
     own_addresses: tuple[str, ...] = default("service", "own_addresses")
     routes_file: Path | None = None
     log_format: str = default("service", "log_format")  # "json": one JSON object per line, for a log collector
+    max_message_bytes: int = default("service", "max_message_bytes")  # larger: stored as a stub, not read
 
     @property
     def shadow(self) -> bool:
@@ -121,12 +122,14 @@ class WebSettings:
     port: int = default("web", "port")
     secret_key: str = field(default="", repr=False)  # empty: generated once, kept in the data directory
     session_minutes: int = default("web", "session_minutes")
+    session_absolute_hours: int = default("web", "session_absolute_hours")
     secure_cookies: bool = default("web", "secure_cookies")
     threads: int = default("web", "threads")
     page_size: int = default("web", "page_size")
-    login_attempts: int = default("web", "login_attempts")
     login_window_minutes: int = default("web", "login_window_minutes")
+    login_delay_max_seconds: int = default("web", "login_delay_max_seconds")
     proxy_count: int = default("web", "proxy_count")
+    trusted_proxy: str = default("web", "trusted_proxy")
 
 
 @dataclass(frozen=True)
@@ -145,6 +148,15 @@ class HealthSettings:
 
 
 @dataclass(frozen=True)
+class RetentionSettings:
+    """How long personal data is kept (triage.privacy.retention); 0 months: nothing is deleted."""
+
+    closed_months: int = default("retention", "closed_months")
+    open_report_months: int = default("retention", "open_report_months")
+    cron: str = default("retention", "cron")
+
+
+@dataclass(frozen=True)
 class Settings:
     service: ServiceSettings
     database_url: str
@@ -158,6 +170,7 @@ class Settings:
     web: WebSettings | None = None  # None: no [web] section, so `run` serves no web app
     health: HealthSettings = field(default_factory=HealthSettings)
     source_file: Path | None = None
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
 
     def mailbox(self, name: str) -> ImapSettings | None:
         """The IMAP mailbox called `name` (None: not configured, e.g. removed since)."""
