@@ -47,9 +47,12 @@ test-deps: dev
 	  echo "installing Debian's postgresql for the several-workers tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; }
 
-# pytest exits 5 when it collected no tests: that is a failure here, never a pass.
+# pytest exits 5 when it collected no tests: that is a failure here, never a pass. Two workers (pytest-xdist),
+# each test file kept on one worker so its fixtures (servers, browser) start once: much of the suite waits on
+# servers and subprocesses, so two cores run it in about two thirds of the time.
+TEST_WORKERS ?= 2
 test: test-deps model
-	$(BIN)/pytest; rc=$$?; \
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
 # Refresh the README's screenshots (docs/screenshots/) from the browser walk of a caseworker's day.

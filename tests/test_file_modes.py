@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from triage.cli import cli
-from triage.privacy.files import mode, private_dir, private_file, private_sqlite
+from triage.private_files import mode, private_dir, private_file, private_sqlite
 from triage.store import Store
 
 from .factories import make_email

@@ -18,7 +18,7 @@ from triage.domain import OutboxKind, Role
 from triage.logs import JsonLines, MaskAddresses
 from triage.settings import load_settings
 from triage.domain import OutgoingMail, now
-from triage.decisions.records import Approval
+from triage.domain.decision_records import Approval
 from triage.store import Store
 from triage.service import mail_sources
 from triage.web import create_app

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from triage.cli import cli
 from triage.domain import Role
 from triage.events import title_of
-from triage.privacy.files import mode
+from triage.private_files import mode
 from triage.privacy.subject_access import due_date
 
 from .privacy_site import UTC, send_reply, store_item

@@ -22,7 +22,7 @@ from replies.facts import placeholder_line
 from .domain import OutboxEntry, OutboxKind, SendOutcome, now
 from .errors import SendError, TriageError
 from .oauth import refusal_hint, tokens_for
-from .privacy.files import private_dir, write_private
+from .private_files import private_dir, write_private
 from .settings import OAuth2Settings, OutboxSettings, SmtpSettings
 from .store import Store
 

@@ -16,7 +16,7 @@ from .domain import OutboxKind
 from .intake import MailSource, open_sources, record_reply
 from .outbox import FileTransport, SendReport, SmtpTransport, Transport, send_due
 from .pipeline import Triage
-from .privacy.files import private_dir
+from .private_files import private_dir
 from .settings import DEMO_MAILDIR, Settings
 from .domain import OutboxEntry
 from .store import Store

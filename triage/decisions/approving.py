@@ -23,7 +23,7 @@ from ..addresses import reply_recipient
 from ..composing import compose
 from ..domain import OutboxKind, now
 from ..errors import InvalidAction
-from .records import Approval, ReplySource, SafeguardingAction
+from ..domain.decision_records import Approval, ReplySource, SafeguardingAction
 
 if TYPE_CHECKING:
     from ..settings import ServiceSettings
@@ -47,7 +47,7 @@ def approve(store: Store, service: ServiceSettings, item_id: int, actor: str, ex
 
     Refused with Conflict when the item (`expected_version`) or its draft (`draft_version`) changed since
     the caseworker saw it; with InvalidAction when the status does not allow approving
-    (triage.decisions.transitions), when a safeguarding-flagged item has no recorded action, when a
+    (triage.domain.transitions), when a safeguarding-flagged item has no recorded action, when a
     placeholder is left, when the deadlines, judged again on `today` (England's date; default: now), have
     passed or changed since the draft was written (unless `confirm_deadlines`), or when the sender's
     address cannot be written to.

@@ -2,7 +2,7 @@
 the route (re-draft), reject, mark handled elsewhere.
 
 Each is one store transaction that checks the item's version (the one the caseworker's form was built
-from) and that its status allows the decision (triage.decisions.transitions), and writes its event.
+from) and that its status allows the decision (triage.domain.transitions), and writes its event.
 The web app (triage.web.items) and the CLI call these functions, never the store's methods directly.
 """
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidAction
-from .records import SafeguardingAction
+from ..domain.decision_records import SafeguardingAction
 
 if TYPE_CHECKING:
     from ..store import Store

@@ -28,7 +28,7 @@ from ..domain import now
 from ..errors import InvalidAction
 from ..events import SubjectAccessExported, title_of
 from ..store.privacy import Found, SubjectRecord
-from .files import write_private
+from ..private_files import write_private
 from .store_part import privacy_part
 
 _TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..audit import GENESIS_HASH, seal
 from ..domain import now as _domain_now
 from ..events import Event
-from ..privacy.files import private_sqlite
+from ..private_files import private_sqlite
 from .tables import EventRow
 
 # PostgreSQL advisory lock key for appending to the event chain.

@@ -16,8 +16,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from ..decisions.records import FLAG_CLEARED, Approval, ReplySource
-from ..decisions.transitions import Decision, after
+from ..domain.decision_records import FLAG_CLEARED, Approval, ReplySource
+from ..domain.transitions import Decision, after
 from ..domain import DraftText, OutboxStatus, QueueEntry, Status
 from ..errors import Conflict, InvalidAction, NotFound
 from ..events import (READ_ONLY, Approved, Claimed, DraftEdited, HandledElsewhere, Rejected, Released, RouteChanged,
@@ -222,7 +222,7 @@ class Items:
     def _decision(self, item_id: int, expected_version: int | None,
                   decision: Decision) -> Iterator[tuple[Session, ItemRow, Status]]:
         """One transaction on one item: load it, check its version and that its status allows `decision`
-        (triage.decisions.transitions); yields the session, the item and the status the decision leaves."""
+        (triage.domain.transitions); yields the session, the item and the status the decision leaves."""
         try:
             with self.db.writing() as s:
                 item = s.get(ItemRow, item_id)

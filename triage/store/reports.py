@@ -12,7 +12,7 @@ from typing import Any, Iterator
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..decisions.records import FLAG_CLEARED
+from ..domain.decision_records import FLAG_CLEARED
 from ..domain import Status
 from ..errors import NotFound
 from ..events import DRAFT_VERSION_KEYS, Classified

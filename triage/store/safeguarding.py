@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
-from ..decisions.records import FLAG_CLEARED
+from ..domain.decision_records import FLAG_CLEARED
 from ..domain import OutboxKind
 from ..errors import NotFound
 from ..events import SAFEGUARDING_DECISIONS, SafeguardingAlertGrouped, SafeguardingAlertNotSent

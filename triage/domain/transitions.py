@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from enum import Enum
 
-from ..domain import Status
 from ..errors import InvalidAction
+from .values import Status
 
 
 class Decision(str, Enum):

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from ..domain import OutgoingMail, Status
+from .outbox import OutgoingMail
+from .values import Status
 
 
 class SafeguardingAction(str, Enum):
