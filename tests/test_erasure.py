@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from triage.audit import verify
 from triage.cli import cli
 from triage.domain import Role
+from triage.errors import NotFound
 from triage.privacy import erasure
 from triage.store import Store
 
@@ -23,7 +24,8 @@ from .privacy_site import UTC, database_bytes, send_reply, store_item
 from .webapp import add_user, csrf, make_app, signed_in, write_settings
 
 RECEIVED = dt.datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
-WORDS = (b"Zephyrine", b"Quillfeather", b"Thistlewhaite", b"07700 900982", b"hypermobility spectrum")
+WORDS = (b"Zephyrine", b"Quillfeather", b"Thistlewhaite", b"07700 900982", b"hypermobility spectrum",
+         b"Marrowgate")  # the last only in the attachment (its stored bytes and text)
 
 
 def _erasable(store: Store, routes: Path) -> tuple[int, int]:
@@ -33,7 +35,8 @@ def _erasable(store: Store, routes: Path) -> tuple[int, int]:
         subject="Mediation for Zephyrine Quillfeather",
         body="You refused to assess Zephyrine Quillfeather at Thistlewhaite Academy. She has hypermobility "
              "spectrum disorder. I want mediation. Call me on 07700 900982.",
-        attachment=("notes.txt", "text/plain", b"Zephyrine Quillfeather: Thistlewhaite notes, 07700 900982."))
+        attachment=("notes.txt", "text/plain", b"Zephyrine Quillfeather: Thistlewhaite notes, 07700 900982, "
+                                               b"Marrowgate respite."))
     keep = store_item(store, routes, RECEIVED, sender="Bram Ostrowski <bram@example.com>",
                       subject="Mediation please", body="Bram here: I want mediation for Kasimir.")
     return erase, keep
@@ -54,6 +57,7 @@ def test_erasure_leaves_none_of_the_messages_words_in_the_sqlite_files(tmp_path,
     files = {p.name: p.read_bytes() for p in settings.outbox.directory.glob("*.eml")}
     assert any(_present(b) for b in files.values())
     assert set(_present(database_bytes(store))) == set(WORDS)  # the check below can see them
+    assert b"Marrowgate" in b"".join(store.attachments.open(target, 0).chunks())  # stored at intake
 
     config = str(settings.source_file)
     refused = CliRunner().invoke(cli, ["--config", config, "erase", "--item", str(target), "--reason", "asked",
@@ -67,6 +71,8 @@ def test_erasure_leaves_none_of_the_messages_words_in_the_sqlite_files(tmp_path,
     store.close()
     store = Store(settings.database_url)
     assert _present(database_bytes(store)) == []  # the database file, its WAL and shared memory
+    with pytest.raises(NotFound):
+        store.attachments.open(target, 0)  # the stored attachment's row is gone
     left = {p.name: p.read_bytes() for p in settings.outbox.directory.glob("*.eml")}
     assert left and not any(_present(b) for b in left.values())  # the other message's reply is still there
     assert b"Kasimir" in database_bytes(store)  # and the other message is untouched

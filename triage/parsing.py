@@ -52,7 +52,7 @@ def _stub(raw: bytes, why: str) -> ParsedMessage:
     head = raw[:HEAD_BYTES]
     parsed = _parse(head[:header_block_end(head)] + b"\r\n", None)  # the header block alone: no body
     return dataclasses.replace(parsed, text="", html="", attachments=(), defects=(), attachment_texts=(),
-                               error=f"{why}: not read; open it in the mail client")
+                               attachment_data=(), error=f"{why}: not read; open it in the mail client")
 
 
 def classifiable_text(parsed: ParsedMessage) -> str:
@@ -146,6 +146,7 @@ def _parse(raw: bytes, attachment_limits: AttachmentLimits | None) -> ParsedMess
         defects=(*defects, DATE_OUT_OF_RANGE) if date_out_of_range(header(msg, "date")) else defects,
         error=error,
         attachment_texts=_attachment_texts(parts, attachment_limits) if attachment_limits else (),
+        attachment_data=tuple(payload for _, payload in parts),
     )
 
 

@@ -134,6 +134,9 @@ class ParsedMessage:
     error: str = ""
     # Text read from the PDF, DOCX and plain-text attachments, in the order of `attachments`.
     attachment_texts: tuple[AttachmentText, ...] = ()
+    # Each attachment's decoded bytes, in the order of `attachments`: the store keeps them at intake so a
+    # download never parses the message again (triage.store.attachments). Left out of repr and ==.
+    attachment_data: tuple[bytes, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def ok(self) -> bool:

@@ -1,8 +1,8 @@
 """Erasure on request (UK GDPR Art. 17): one message's personal data removed everywhere, a tombstone kept.
 
-Everywhere means: the message (raw bytes, text, attachments' text, sender, subject, headers), its
-classification's evidence, every draft, the outgoing emails' rows (unsent ones deleted) and their
-.eml files in the outbox directory, and the personal fields of its events (the chain still verifies:
+Everywhere means: the message (raw bytes, text, stored attachments and their text, sender, subject,
+headers), its classification's evidence, every draft, the outgoing emails' rows (unsent ones deleted)
+and their .eml files in the outbox directory, and the personal fields of its events (the chain still verifies:
 triage.audit). The model's training data is the confirmed labels read from the database at each
 retrain, so an erased message's label is simply not there at the next one. The database files are
 then rewritten (SQLite VACUUM and WAL checkpoint, PostgreSQL VACUUM FULL) so no old copy is left.

@@ -4,6 +4,7 @@ The Store is composed of parts, each a small class over one shared Database (dat
 
     store.folders   where intake stands in each mailbox folder, the per-mailbox poll lock
     store.messages  storing fetched messages (with everything intake made of them), reading them back
+    store.attachments  each message's attachments, stored at intake, read back in pieces for a download
     store.items     the queue, one item in full, and the caseworkers' decisions
     store.outbox    emails waiting to be sent, and what became of each attempt
     store.events    recording catalogue events (triage.events), reading them back, the hash chain
@@ -24,6 +25,7 @@ from alembic.config import Config
 from sqlalchemy import func, select
 
 from .accounts import Accounts
+from .attachments import Attachments, StoredAttachment
 from .batch import FolderPosition, Stored
 from .database import Database
 from .events import Events
@@ -40,7 +42,7 @@ from .safeguarding import Safeguarding
 
 __all__ = ["Store", "Database", "Stored", "FolderPosition", "DuplicateMessage", "QueueQuery", "QueuePage",
            "QueueRow", "ItemDetail", "MessageView", "ClassificationView", "DraftVersion", "User", "PollStatus",
-           "WorkCounts", "ConfirmedMessage"]
+           "WorkCounts", "ConfirmedMessage", "StoredAttachment"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 0x45484D47  # "EHMG": PostgreSQL advisory lock key for migrating the schema
@@ -54,6 +56,7 @@ class Store:
         self.url = url
         self.folders = Folders(self.db)
         self.messages = Messages(self.db)
+        self.attachments = Attachments(self.db)
         self.items = Items(self.db)
         self.outbox = Outbox(self.db)
         self.events = Events(self.db)

@@ -4,9 +4,10 @@ hashed in Python.
 Storing a message used to cost an ORM unit of work and a transaction of its own, with about six events
 each added, flushed and hashed one at a time: a third of intake's time. Here a batch's messages,
 queue items, classifications, drafts, outbox rows and events are each written with one executemany
-(SQLAlchemy Core `insert()` with a list of rows), and the events' hashes are linked in Python from the
-chain's head, read once per transaction. The rows and events are exactly those a message got one at a
-time: the same names, data, actors and links, in the same order.
+(SQLAlchemy Core `insert()` with a list of rows; attachments' decoded bytes, which may be large, with
+one per message), and the events' hashes are linked in Python from the chain's head, read once per
+transaction. The rows and events are exactly those a message got one at a time: the same names, data,
+actors and links, in the same order.
 
 Exactly-once is kept by the caller: the server's keyword is set only after this transaction commits.
 When the bulk write fails for a reason that lies with a message rather than with the database (a
@@ -45,7 +46,8 @@ from ..events import (
 )
 from .database import CHAIN_HEAD, Database, Pending
 from .message_json import attachment_text, headers_json
-from .tables import ClassificationRow, DraftRow, ItemRow, MessageRow, OutboxRow
+from .attachments import attachment_rows
+from .tables import AttachmentRow, ClassificationRow, DraftRow, ItemRow, MessageRow, OutboxRow
 
 @dataclass(frozen=True)
 class FolderPosition:
@@ -136,6 +138,8 @@ class Batch:
         if not news:
             return []
         message_ids = _insert_returning(s, MessageRow, [_message_row(new) for new in news])
+        for new, mid in zip(news, message_ids, strict=True):  # one message's at a time: they may be large
+            _insert(s, AttachmentRow, attachment_rows(new.parsed, mid))
         queued = [(new, mid) for new, mid in zip(news, message_ids, strict=True) if not new.recorded_only]
         item_ids = _insert_returning(s, ItemRow, [_item_row(new, mid) for new, mid in queued])
         item_of = {mid: iid for (_, mid), iid in zip(queued, item_ids, strict=True)}

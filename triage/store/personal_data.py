@@ -2,10 +2,11 @@
 afterwards: what retention purges and erasure erases (triage.store.privacy decides which and records why).
 
 A purged message keeps its row and its item's (ids, dedupe key and content hash, times, route,
-status), so counts, the dashboard and exactly-once intake still work; its text, addresses, drafts,
-classification evidence, outgoing mail and the personal fields of its events are deleted. Events
-keep their ids and hashes: audit.erase() removes the personal values the chain holds as digests.
-compact() then rewrites the database files so the old text is not left in free pages or the WAL.
+status), so counts, the dashboard and exactly-once intake still work; its text, addresses, stored
+attachments (their rows deleted), drafts, classification evidence, outgoing mail and the personal
+fields of its events are deleted. Events keep their ids and hashes: audit.erase() removes the personal
+values the chain holds as digests. compact() then rewrites the database files so the old text is not
+left in free pages or the WAL.
 """
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ import datetime as dt
 import time
 from dataclasses import dataclass, field
 
-from sqlalchemy import or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from ..audit import erase
 from ..domain import OutboxStatus
 from ..errors import InvalidAction
 from .database import Database
-from .tables import ClassificationRow, DraftRow, EventRow, ItemRow, MessageRow, OutboxRow
+from .tables import AttachmentRow, ClassificationRow, DraftRow, EventRow, ItemRow, MessageRow, OutboxRow
 
 ERASED_TEXT = "[erased]"
-_TABLES = ("messages", "classifications", "drafts", "outbox", "events", "erasure_requests")
+_TABLES = ("messages", "attachments", "classifications", "drafts", "outbox", "events", "erasure_requests")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ def remove_personal_data(s: Session, message_ids: list[int], reason: str, at: dt
         m.subject, m.from_name, m.from_address, m.message_id = ERASED_TEXT, "", "", ""
         m.headers, m.parse_error = {}, ""
         m.purged_at, m.purge_reason = at, reason
+    s.execute(delete(AttachmentRow).where(AttachmentRow.message_ref.in_(message_ids)))  # the files themselves
     for c in s.scalars(select(ClassificationRow).where(ClassificationRow.message_ref.in_(message_ids))):
         c.explanation = {}  # the evidence sentences and the words behind the route and the flag
     for d in s.scalars(select(DraftRow).where(DraftRow.item_ref.in_(item_ids or [-1]))):

@@ -95,6 +95,23 @@ class MessageRow(Base):
     purge_reason: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
 
+class AttachmentRow(Base):
+    """One attachment of a message, its decoded bytes stored once at intake (migration 0012), so that a
+    download streams them in pieces (triage.store.attachments) instead of parsing the whole message."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("message_ref", "index"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_ref: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    index: Mapped[int] = mapped_column(Integer)  # its position in the message's attachments (the page's links)
+    filename: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class ClassificationRow(Base):
     __tablename__ = "classifications"
 
