@@ -43,7 +43,7 @@ class Visit:
 
     def __init__(self, browser, base: str) -> None:
         self.base = base
-        self.context = browser.new_context(accept_downloads=True)
+        self.context = browser.new_context(accept_downloads=True, locale="en-GB", timezone_id="Europe/London")
         self.page = self.context.new_page()
         self.page.set_default_timeout(15_000)
         self.requests: list[str] = []

@@ -1,137 +1,28 @@
 """A caseworker's day in a real browser (issue 15), at desktop and phone sizes, with axe-core on every page.
 
 Debian's chromium through Playwright (the fixtures of test_browser.py), the app served in-thread on a
-fixed clock so the deadlines are the same every run. The day: a wrong password, signing in, the queue
-sorted for urgency, a needs-review item re-routed without losing the edit typed first, approving and
-landing on the next item, and a session that ends while a reply is being typed, with the text kept.
-Every page state is checked with axe-core (bundled by the axe-playwright-python package, injected from
-disk: nothing is fetched from a CDN), and must have no serious or critical violation; each page must
-reflow at 320 CSS px. Screenshots of the main pages are taken on the way (`make screenshots` keeps them
-in docs/screenshots/ for the README).
+fixed clock (browser_day.py's queue). The day: a wrong password, signing in, the queue sorted for urgency,
+a needs-review item re-routed without losing the edit typed first, approving and landing on the next item,
+a safeguarding item (the duty alert's time shown, approval refused until an action is recorded, a referral
+recorded with its note, then approved), a session that ends while a reply is being typed, with the text
+kept, and a supervisor reading the safeguarding decisions. Every page state must pass axe-core with no
+serious or critical violation and reflow at 320 CSS px (browser_checks.py). Screenshots of the main pages
+are taken on the way (`make screenshots` keeps them in docs/screenshots/ for the README).
 """
-
 from __future__ import annotations
 
-import datetime as dt
-import os
-import tempfile
-import threading
-from pathlib import Path
-from typing import Iterator
-
-import axe_playwright_python
 import pytest
 
-from triage.domain import Role
-from triage.settings import load_settings
-from triage.store import Store
-from triage.web import create_app
-from triage.web.serve import WebServer
-
-from .test_browser import Visit
-from .webapp import PASSWORD, add_item, add_user, write_settings
+from .browser_checks import DESKTOP, NARROWEST, PHONE, check, overflow, shot
+from .browser_day import day, visit_at  # noqa: F401  (day: a fixture)
+from .webapp import PASSWORD
 
 pytestmark = pytest.mark.browser
-
-AXE_SCRIPT = (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
-# `make screenshots` refreshes the README's pictures in docs/screenshots/; a plain test run writes them to a
-# temporary directory, so `make test` never changes files in the repository.
-SCREENSHOTS = Path(os.environ.get("EHC_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "ehc-triage-screenshots")
-DESKTOP = {"width": 1366, "height": 768}
-PHONE = {"width": 390, "height": 844}
-NOW = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)
-RECEIVED = dt.datetime(2026, 10, 1, 9, tzinfo=dt.timezone.utc)
-
-NEEDS_REVIEW_BODY = """Dear SEN team,
-
-Your decision letter dated 14 September 2026 refused to assess Sam. We are not happy with it and
-want to know what we can do next. Sam's school says he is falling further behind every term.
-
-Kind regards,
-Priya Shah
-
-On 14 Sep 2026, at 10:02, SEN Team <ehc.assessment@brackenford.example.gov.uk> wrote:
-> Dear Ms Shah,
-> We have decided not to carry out an EHC needs assessment for Sam.
-> Please see the enclosed letter.
-"""
-
-
-def axe_problems(page) -> list[tuple[str, str, list]]:
-    """axe-core's serious and critical violations on the page as it is now: (rule, impact, where)."""
-    if not page.evaluate("typeof window.axe !== 'undefined'"):
-        page.evaluate(AXE_SCRIPT)
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
-            if v["impact"] in ("serious", "critical")]
-
-
-def overflow(page) -> int:
-    """How many CSS px the page is wider than the viewport (0: it reflows)."""
-    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-
-
-WIDE = """() => {
-  const scrolls = e => { for (e = e.parentElement; e && e !== document.body; e = e.parentElement)
-                           if (['auto', 'scroll', 'hidden'].includes(getComputedStyle(e).overflowX)) return true;
-                         return false; };
-  return [...document.querySelectorAll('body *')]
-    .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !scrolls(e)
-                 && getComputedStyle(e).position !== 'absolute')
-    .map(e => e.tagName + '#' + e.id + '.' + e.getAttribute('class')).slice(0, 8); }"""
-
-
-def check(page, what: str) -> None:
-    assert axe_problems(page) == [], what
-    assert overflow(page) <= 0, (what, page.evaluate(WIDE))
-
-
-def shot(page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=False)
-
-
-@pytest.fixture
-def day(tmp_path, filled_routes) -> Iterator[dict]:
-    """A queue on 20 Nov 2026: a needs-review item quoting the council's case number, a routine one,
-    a safeguarding one; a caseworker and a supervisor."""
-    config = write_settings(tmp_path, routes_file=filled_routes)
-    settings = load_settings(config, environ={})
-    store = Store(settings.database_url)
-    store.migrate()
-    review = add_item(store, routes_file=filled_routes, confidence=0.45, needs_review=True,
-                      received=RECEIVED, today=RECEIVED.date(), subject="Re: EHC/2026/0412 refusal to assess Sam",
-                      sender="Priya Shah <priya.shah@example.com>", body=NEEDS_REVIEW_BODY)
-    routine = add_item(store, routes_file=filled_routes, received=RECEIVED + dt.timedelta(days=20),
-                       today=dt.date(2026, 10, 21), subject="Final plan for Ella", sender="Tom Okafor <tom@example.com>",
-                       body="The final plan came with your letter dated 10 October 2026. We want mediation.")
-    urgent = add_item(store, routes_file=filled_routes, safeguarding=True, received=RECEIVED + dt.timedelta(days=40),
-                      today=dt.date(2026, 11, 10), subject="Please help", sender="Ana Costa <ana@example.com>",
-                      body="I cannot cope. Nobody answers the phone about Leo's plan.")
-    add_user(store, "casey", Role.CASEWORKER)
-    add_user(store, "sam", Role.SUPERVISOR)
-    server = WebServer(create_app(settings, store, clock=lambda: NOW), "127.0.0.1", 0, 4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield {"base": f"http://127.0.0.1:{server.port}", "store": store, "review": review, "routine": routine,
-               "urgent": urgent}
-    finally:
-        server.close()
-        thread.join(timeout=10)
-        store.close()
-
-
-def _visit(browser, base: str, viewport: dict) -> Visit:  # noqa: F811  (a parameter, not the fixture)
-    visit = Visit(browser, base)
-    visit.page.set_viewport_size(viewport)
-    visit.page.set_default_timeout(5_000)
-    return visit
 
 
 def test_a_caseworkers_day_at_desktop_size(browser, day):  # noqa: F811
     base, store = day["base"], day["store"]
-    visit = _visit(browser, base, DESKTOP)
+    visit = visit_at(browser, base, DESKTOP)
     page = visit.page
     try:
         # A wrong password: a GOV.UK error summary, linked to the field, and "Error:" in the title.
@@ -216,6 +107,20 @@ def test_a_caseworkers_day_at_desktop_size(browser, day):  # noqa: F811
         page.goto(f"{base}/items/{day['review']}")
         assert "the draft can no longer be changed" in page.locator("#draft").inner_text()
         check(page, "an approved item")
+
+        # The safeguarding item: what raised the flag, when the duty team was alerted, and no reply approved
+        # until what was done is recorded.
+        page.goto(f"{base}/items/{day['urgent']}")
+        assert "She says she wants to die." in page.locator("#safeguarding-evidence").inner_text()
+        assert "The duty team was alerted at 10 Nov 2026 09:01 UTC." in page.locator("#duty-alert").inner_text()
+        assert "Record what was done before approving a reply." in page.locator("#safeguarding").inner_text()
+        shot(page, "item-safeguarding-desktop.png")
+        page.get_by_role("button", name="Approve and send").click()
+        summary = page.locator(".error-summary")
+        assert "flagged for safeguarding and no action is recorded yet" in summary.inner_text()
+        assert summary.get_by_role("link").get_attribute("href") == "#safeguarding-referral_made"
+        assert page.title().startswith("Error:") and store.items.detail(day["urgent"]).status.value == "drafted"
+        check(page, "safeguarding item, approval refused")
         page.goto(f"{base}/items/{day['urgent']}")
 
         # The session ends while a reply is typed: the text comes back after signing in.
@@ -238,6 +143,21 @@ def test_a_caseworkers_day_at_desktop_size(browser, day):  # noqa: F811
         page.wait_for_url(f"**/items/{day['urgent']}#draft")
         assert "TYPED AS THE SESSION ENDED" in store.items.detail(day["urgent"]).draft.text
 
+        # The action: a referral needs a note (refused without one, the choice kept), then the reply goes.
+        page.get_by_label("Referral made").check()
+        page.get_by_role("button", name="Record the action").click()
+        assert "Add a note" in page.locator("#safeguarding-note-error").inner_text()
+        assert page.get_by_label("Referral made").is_checked()
+        check(page, "safeguarding action refused without a note")
+        page.get_by_label("Note: who was told").fill("MASH referral 4411; spoke to the duty social worker")
+        page.get_by_role("button", name="Record the action").click()
+        page.wait_for_url(f"**/items/{day['urgent']}#safeguarding")
+        assert page.locator("#safeguarding-action").inner_text().startswith("Action recorded: Referral made by casey")
+        check(page, "safeguarding action recorded")
+        page.get_by_role("button", name="Approve and send").click()
+        page.wait_for_url(f"**/items/{day['routine']}#glance")
+        assert store.items.detail(day["urgent"]).status.value == "approved"
+
         # A refusal, said plainly beside the field and in the summary.
         page.locator("summary", has_text="Reject, or mark as handled elsewhere").click()
         page.get_by_label("Reason for rejecting (required)").fill("   ")
@@ -248,9 +168,13 @@ def test_a_caseworkers_day_at_desktop_size(browser, day):  # noqa: F811
     finally:
         visit.close()
 
-    supervisor = _visit(browser, base, DESKTOP)
+    supervisor = visit_at(browser, base, DESKTOP)
     try:
         supervisor.sign_in("sam")
+        supervisor.page.goto(base + "/supervisor/safeguarding")
+        decision = supervisor.page.locator("#safeguarding-decisions tbody tr").first.inner_text()
+        assert "casey" in decision and "Referral made" in decision and "MASH referral 4411" in decision
+        check(supervisor.page, "/supervisor/safeguarding")
         for path in ("/supervisor/", "/supervisor/log", f"/supervisor/items/{day['review']}/timeline", "/logout"):
             supervisor.page.goto(base + path)
             check(supervisor.page, path)
@@ -262,7 +186,7 @@ def test_a_caseworkers_day_at_desktop_size(browser, day):  # noqa: F811
 
 def test_the_day_at_phone_size_reflows_to_320_px(browser, day):  # noqa: F811
     base = day["base"]
-    visit = _visit(browser, base, PHONE)
+    visit = visit_at(browser, base, PHONE)
     page = visit.page
     try:
         visit.sign_in("casey")
@@ -282,7 +206,21 @@ def test_the_day_at_phone_size_reflows_to_320_px(browser, day):  # noqa: F811
         assert message["y"] < 2 * PHONE["height"]  # and near the top, not under the forms
         shot(page, "item-phone.png")
 
-        page.set_viewport_size({"width": 320, "height": 640})
+        # The safeguarding item on a phone: approval refused, an action recorded with its note.
+        page.goto(f"{base}/items/{day['urgent']}")
+        check(page, "safeguarding item on a phone")
+        assert page.get_by_label("Referral made").bounding_box()["height"] >= 40  # a radio button big enough to hit
+        page.get_by_role("button", name="Approve and send").click()
+        assert "no action is recorded yet" in page.locator("#safeguarding-action-error").inner_text()
+        check(page, "safeguarding approval refused on a phone")
+        page.get_by_label("Already known to children's services").check()
+        page.get_by_label("Note: who was told").fill("Open case with the children in need team")
+        page.get_by_role("button", name="Record the action").click()
+        page.wait_for_url(f"**/items/{day['urgent']}#safeguarding")
+        check(page, "safeguarding action recorded on a phone")
+
+        page.set_viewport_size(NARROWEST)
+        check(page, "safeguarding action recorded at 320 px")
         for path in ("/queue", f"/items/{day['routine']}", "/queue?q=nothing+at+all", "/logout"):
             page.goto(base + path)
             assert overflow(page) <= 0, path
@@ -293,10 +231,10 @@ def test_the_day_at_phone_size_reflows_to_320_px(browser, day):  # noqa: F811
     finally:
         visit.close()
 
-    supervisor = _visit(browser, base, {"width": 320, "height": 640})
+    supervisor = visit_at(browser, base, NARROWEST)
     try:
         supervisor.sign_in("sam")
-        for path in ("/supervisor/", "/supervisor/log"):
+        for path in ("/supervisor/", "/supervisor/log", "/supervisor/safeguarding"):
             supervisor.page.goto(base + path)
             check(supervisor.page, path + " at 320 px")
         svg_text = supervisor.page.evaluate("""() => { const t = document.querySelector('.chart-svg text');

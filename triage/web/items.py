@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from flask import (Blueprint, Response, abort, current_app, flash, g, get_flashed_messages, redirect, render_template,
-                   request, url_for)
+                   request, stream_with_context, url_for)
 
 from replies.deadlines import changed_since_drafted, judge
 from replies.drafting import london_today
@@ -22,7 +22,6 @@ from replies.facts import placeholder_line
 from ..domain import OPEN_STATUSES, Role
 from ..events import AttachmentDownloaded, Viewed
 from ..errors import Conflict, InvalidAction, NotFound
-from ..parsing import attachment_payloads
 from ..addresses import reply_recipient
 from ..route_drafts import deadline_flags
 from .. import decisions
@@ -90,7 +89,7 @@ def draft(item_id: int) -> Response | tuple[str, int]:
         except Conflict as exc:
             return _conflict(item_id, exc, **kept)
         except InvalidAction as exc:
-            return _refused(item_id, f"Not approved: {_reason(exc, text)}", field="#text", **kept)
+            return _refused(item_id, f"Not approved: {_reason(exc, text)}", field=_refused_field(exc), **kept)
         return _next_item(item_id, "Approved: the reply is in the outbox and goes out with the next send.")
     try:
         saved = decisions.save_draft(store, item_id, subject, text, g.user.username, _version())
@@ -168,18 +167,17 @@ def handled(item_id: int) -> Response | tuple[str, int]:
 @bp.route("/items/<int:item_id>/attachments/<int:index>")
 @requires(Role.CASEWORKER)
 def attachment(item_id: int, index: int) -> Response:
-    """An attachment, always downloaded (never shown in the page), under a safe name and type."""
+    """An attachment, always downloaded (never shown in the page), under a safe name and type. Its bytes
+    are streamed from the store a piece at a time (triage.store.attachments): nothing is parsed, and a
+    download holds one piece, not the message."""
     try:
-        raw = _store().messages.raw(item_id)
+        found = _store().attachments.open(item_id, index)
     except NotFound:
         abort(404)
-    parts = attachment_payloads(raw)
-    if not 0 <= index < len(parts):
-        abort(404)
-    found, data = parts[index]
     name = safe_filename(found.filename, index)
     _store().events.record(AttachmentDownloaded(index), g.user.username, item=item_id)
-    response = Response(data, mimetype=download_type(found.content_type, name))
+    response = Response(stream_with_context(found.chunks()), mimetype=download_type(found.content_type, name))
+    response.headers["Content-Length"] = str(found.size)
     response.headers["Content-Disposition"] = (f"attachment; filename=\"{ascii_filename(name)}\"; "
                                                f"filename*=UTF-8''{quote(name)}")
     response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
@@ -262,6 +260,12 @@ def _reason(exc: InvalidAction, draft_text: str = "") -> str:
         return (f"its draft still has a placeholder to fill in ({line.strip()}). Write that part of the reply, "
                 f"or ask an administrator to fill in the council's route facts.")
     return text
+
+
+def _refused_field(exc: InvalidAction) -> str:
+    """Where a refused approval sends the caseworker: the safeguarding choice when no action is recorded
+    (the box's first radio button, templates/queue/_safeguarding.html), otherwise the reply text."""
+    return "#safeguarding-referral_made" if "flagged for safeguarding" in str(exc) else "#text"
 
 
 def _sentence(text: str) -> str:

@@ -243,7 +243,8 @@ def _store() -> Store:
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(dt.timezone.utc).date()
+    """The dashboard's last day: today by the app's clock (injected in tests), in UTC like the log."""
+    return current_app.extensions["clock"]().astimezone(dt.timezone.utc).date()
 
 
 def _date(text: str) -> dt.date | None:
