@@ -100,3 +100,18 @@ def route_text(text: str, lexicon: Lexicon) -> str:
     marked = " ".join("q_" + w for w in flat(lexicon.mask(ask_text)).split() if len(w) > 1)
     ask_cues = " ".join("q" + c for c in cue_tokens(flat(ask_text))) if asks else ""
     return " ".join(p for p in (flat(lexicon.mask(text)), marked, *cue_tokens(flat(text)), ask_cues) if p)
+
+
+def sentence_route_text(sentence: str, lexicon: Lexicon) -> str:
+    """route_text(sentence, lexicon), computed once instead of twice for the common one-line sentence.
+
+    A sentence on one line is all "subject" to route_text, so it is its own ask: its masked words and its
+    cues are the same text read twice (as words and as an ask). The evidence scores every sentence of a
+    message this way; a sentence with a line break (or long enough to be clipped) takes route_text itself.
+    """
+    if "\n" in sentence or len(sentence) > HEAD_CHARS + TAIL_CHARS or not sentence.strip():
+        return route_text(sentence, lexicon)
+    masked = flat(lexicon.mask(sentence))
+    cues = cue_tokens(flat(sentence))
+    marked = " ".join("q_" + w for w in masked.split() if len(w) > 1)
+    return " ".join(p for p in (masked, marked, *cues, " ".join("q" + c for c in cues)) if p)

@@ -16,7 +16,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 from sklearn.utils import murmurhash3_32
 
-from .features import Lexicon, is_ask, route_text, sentences
+from .features import Lexicon, is_ask, route_text, sentence_route_text, sentences
 from .labels import LABELS
 from .safeguarding import rule_evidence
 from .text import Document, normalise, prepare_document
@@ -200,7 +200,7 @@ class Classifier:
         flat = [s for group in cut for s in group]
         if not flat:
             return [()] * len(documents)
-        scores = self._route.scores([route_text(s, self.lexicon) for s in flat])
+        scores = self._route.scores([sentence_route_text(s, self.lexicon) for s in flat])
         result, at = [], 0
         for group, probs in zip(cut, probabilities):
             rows = scores[at: at + len(group)]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import re
-from typing import Sequence
 
 from .date_cues import CLAUSE_END, IMMEDIATE_NEG, LINK, PARAGRAPH_END, SOFT_END, STRONG_NEG, VETO_AFTER
 from .date_mentions import DateMention, find_mentions
@@ -20,30 +19,52 @@ LOOKBACK = 300  # how far back a bare "it arrived on" or "dated" looks for the l
 AFTER = 90  # characters after a date looked at when nothing before it says what it is
 
 
+class PartReading:
+    """One part's dates, and the matches of each cue pattern scanned in it so far.
+
+    The decision letter's reading and the certificate's read the same parts: both use this one, so the
+    dates are found once and a pattern both weigh (the clause ends, link words, strong cues) is scanned once.
+    """
+
+    def __init__(self, body: str, sent: dt.date, relative: bool):
+        self.body = body
+        self.candidates = find_mentions(body, sent, relative)
+        # Only the stretches a date's look-ups can reach are scanned (all of a body dense with dates).
+        self.stretches: list[list[int]] = []
+        for c in self.candidates:
+            if not c.in_range:
+                continue
+            lo, hi = max(0, c.start - LOOKBACK), min(len(body), c.end + AFTER)
+            if self.stretches and lo <= self.stretches[-1][1]:
+                self.stretches[-1][1] = max(self.stretches[-1][1], hi)
+            else:
+                self.stretches.append([lo, hi])
+        self._spans: dict[tuple[str, int], tuple[list[int], list[int]]] = {}
+
+    def spans(self, pattern: re.Pattern[str]) -> tuple[list[int], list[int]]:
+        """(starts, ends) of the pattern's matches in the stretches, each pattern scanned once."""
+        key = (pattern.pattern, pattern.flags)
+        found = self._spans.get(key)
+        if found is None:
+            starts: list[int] = []
+            ends: list[int] = []
+            for lo, hi in self.stretches:
+                for m in pattern.finditer(self.body, lo, hi):
+                    if not starts or m.start() >= ends[-1]:
+                        starts.append(m.start())
+                        ends.append(m.end())
+            found = self._spans[key] = (starts, ends)
+        return found
+
+
 class _Index:
     """Every cue match in one part, found in one pass per pattern, so each date's look-up is a bisection.
 
     Matches of one pattern do not overlap, so their starts and ends both increase.
     """
 
-    def __init__(self, body: str, patterns: dict[object, re.Pattern[str]], around: Sequence[DateMention]):
-        # Only the stretches a date's look-ups can reach are scanned (all of a body dense with dates).
-        stretches: list[list[int]] = []
-        for c in around:
-            lo, hi = max(0, c.start - LOOKBACK), min(len(body), c.end + AFTER)
-            if stretches and lo <= stretches[-1][1]:
-                stretches[-1][1] = max(stretches[-1][1], hi)
-            else:
-                stretches.append([lo, hi])
-        self.spans: dict[object, tuple[list[int], list[int]]] = {}
-        for key, pattern in patterns.items():
-            starts, ends = [], []
-            for lo, hi in stretches:
-                for m in pattern.finditer(body, lo, hi):
-                    if not starts or m.start() >= ends[-1]:
-                        starts.append(m.start())
-                        ends.append(m.end())
-            self.spans[key] = (starts, ends)
+    def __init__(self, reading: PartReading, patterns: dict[object, re.Pattern[str]]):
+        self.spans = {key: reading.spans(pattern) for key, pattern in patterns.items()}
 
     def last(self, key: object, lo: int, hi: int) -> tuple[int, int] | None:
         """The match of key ending nearest hi that lies wholly within [lo, hi]."""
@@ -125,16 +146,18 @@ def _after(body: str, index: _Index, c: DateMention) -> tuple[int, int, int] | N
     return first
 
 
-def tied_dates(body: str, sent: dt.date, cues, relative: bool) -> list[DateMention]:
-    """The dates in one part that its words tie to the wanted document."""
-    candidates = [c for c in find_mentions(body, sent, relative)]
+def tied_dates(body: str, sent: dt.date, cues, relative: bool, reading: PartReading | None = None
+               ) -> list[DateMention]:
+    """The dates in one part that its words tie to the wanted document (`reading`: the part read already)."""
+    reading = reading or PartReading(body, sent, relative)
+    candidates = reading.candidates
     if not any(c.in_range for c in candidates):
         return []
     patterns: dict[object, re.Pattern[str]] = {label: pattern for pattern, label in cues}
     for label in _STRONG_LABELS + _NOUN_LABELS:
         patterns.setdefault(label, _NEVER)
     patterns.update(link=LINK, deadline=STRONG_NEG, clause=CLAUSE_END, soft=SOFT_END, para=PARAGRAPH_END)
-    index = _Index(body, patterns, [c for c in candidates if c.in_range])
+    index = _Index(reading, patterns)
     out = []
     prev_end = 0
     for c in candidates:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from .date_cues import CUES
-from .date_labels import tied_dates
+from .date_labels import PartReading, tied_dates
 from .date_mentions import DateMention, find_mentions
 from .quoted_parts import split_by_writer
 from .working_days import long_date
@@ -95,17 +95,27 @@ _SOURCE_NOTE = {"message": "", "our_email": ", from our own email quoted in the 
                 "attachment": ", from the attached letter's own date"}
 
 
-def _pick(text: str, sent: dt.date, attachments: Sequence[str], ours: Sequence[str], wanted: str,
-          what: str) -> FoundDate | None:
-    found: list[tuple[str, DateMention]] = []
+def read_parts(text: str, sent: dt.date, ours: Sequence[str]) -> list[tuple[str, PartReading]]:
+    """The parts of the body that are read (the writer's new text, our own quoted emails), each read once
+    for both documents: its dates found, its cue matches kept as they are scanned."""
+    parts = []
     budget = READ_CHARS
     for source, body in split_by_writer((text or "")[:SPLIT_CHARS], ours):
         if source == "other" or budget <= 0:
             continue  # other people's words, or ours we cannot recognise: never read
         body = body[:min(PART_CHARS, budget)]
         budget -= len(body)
+        parts.append((source, PartReading(body, sent, source == "message")))
+    return parts
+
+
+def _pick(text: str, sent: dt.date, attachments: Sequence[str], ours: Sequence[str], wanted: str,
+          what: str, parts: list[tuple[str, PartReading]] | None = None) -> FoundDate | None:
+    found: list[tuple[str, DateMention]] = []
+    for source, reading in read_parts(text, sent, ours) if parts is None else parts:
         perspective = "council" if source == "our_email" else "parent"
-        found += [(source, c) for c in tied_dates(body, sent, CUES[(perspective, wanted)], source == "message")]
+        found += [(source, c) for c in tied_dates(reading.body, sent, CUES[(perspective, wanted)],
+                                                  source == "message", reading)]
     for doc in attachments:
         c = _document_date(doc or "", sent, wanted)
         if c is not None:
@@ -142,3 +152,12 @@ def find_certificate_date(text: str, sent: dt.date, *, attachments: Sequence[str
                           ours: Sequence[str] = ()) -> FoundDate | None:
     """The mediation certificate's issue date (rule 2), read the same way, or None."""
     return _pick(text, sent, attachments, ours, "C", "mediation certificate")
+
+
+def find_document_dates(text: str, sent: dt.date, *, attachments: Sequence[str] = (),
+                        ours: Sequence[str] = ()) -> tuple[FoundDate | None, FoundDate | None]:
+    """(the decision letter's date, the certificate's): find_decision_date and find_certificate_date
+    with the body read once for both (its parts, their dates, the cue patterns both weigh)."""
+    parts = read_parts(text, sent, ours)
+    return (_pick(text, sent, attachments, ours, "D", "decision letter", parts),
+            _pick(text, sent, attachments, ours, "C", "mediation certificate", parts))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-_CASE_REF = re.compile(r"\bEHC-\d{6}-[A-Z0-9]{5}\b")
+_CASE_REF = re.compile(r"\bEHC-\d{6}-[A-Z0-9]{5}(?:[A-Z0-9]{3})?\b")  # 5 characters before December 2026, 8 since
 _WEBMAIL = ("gmail.com", "googlemail.com", "hotmail.com", "hotmail.co.uk", "outlook.com", "live.co.uk",
             "yahoo.com", "yahoo.co.uk", "icloud.com", "btinternet.com", "aol.com")
 _QUOTE_PREFIX = re.compile(r"^(?:[ \t]{0,4}>)+")

@@ -98,6 +98,29 @@ def test_the_fast_scorer_gives_scikit_learns_numbers(loaded_model):
     assert np.allclose(loaded_model.risk(full * 7), np.tile(loaded_model.risk(full), 7), atol=1e-6)
 
 
+def test_the_evidence_reads_each_sentence_as_route_text_does(loaded_model):
+    """The evidence scores every sentence through sentence_route_text (route_text's work done once for a
+    one-line sentence): the same model input for every sentence of the corpus and for awkward ones, so the
+    sentences chosen as evidence are the ones route_text would choose."""
+    from classifier.corpus import DATA_DIR, load_labels
+    from classifier.features import HEAD_CHARS, route_text, sentence_route_text
+    from classifier.model import _sentences_of
+    from triage.parsing import classifiable_document, parse_message
+
+    sentences = ["I want to appeal to the SEND Tribunal?", "  Mr O'Brien's EHCP. ", "x", "a\nb", "Ask: “Ruby”",
+                 "word " * (HEAD_CHARS // 2), "We have our mediation certificate from Prime Resolution."]
+    for record in load_labels(DATA_DIR / "labels.jsonl"):
+        document = classifiable_document(parse_message((DATA_DIR / record["file"]).read_bytes()))
+        sentences += _sentences_of(document.text)
+    one_line = [s for s in sentences if "\n" not in s]
+    assert len(one_line) > 1000 and len(sentences) > len(one_line)  # both paths are exercised
+    for sentence in sentences:
+        assert sentence_route_text(sentence, loaded_model.lexicon) == route_text(sentence, loaded_model.lexicon)
+    p = loaded_model.predict("Plan", "The school is not delivering section F. I want mediation please.\n"
+                                     "Thanks for your help.")
+    assert "I want mediation please." in p.explanation
+
+
 def test_classify_a_missing_file_is_an_error(tmp_path):
     result = CliRunner().invoke(cli, ["classify", str(tmp_path / "nope.eml")])
     assert result.exit_code != 0 and "does not exist" in result.output

@@ -17,7 +17,7 @@ from datetime import date
 
 import pytest
 
-from replies.decision_dates import find_certificate_date, find_decision_date
+from replies.decision_dates import find_certificate_date, find_decision_date, find_document_dates
 
 SENT = date(2026, 11, 5)  # a Thursday
 OURS = ("ehc.assessment@brackenford.example.gov.uk", "EHC Assessment Team", "Brackenford Council")
@@ -280,6 +280,28 @@ def test_decision_and_certificate_dates(kind, text, expected, approximate, sent,
         assert found.approximate is approximate, found
     assert found.source == (source or "message"), found
     assert found.rule.startswith("Read ") and found.rule.endswith(".")
+
+
+def test_both_dates_read_together_are_the_dates_read_one_at_a_time():
+    """Intake reads a body once for both documents (find_document_dates): the same answers, on every row of
+    the table and on every message of the labelled corpus."""
+    from classifier.corpus import DATA_DIR, load_labels
+    from triage.parsing import parse_message
+
+    cases = [(text, sent, ours, attachments) for _, text, _, _, sent, ours, attachments, _ in
+             (p.values for p in TABLE)]
+    for record in load_labels(DATA_DIR / "labels.jsonl"):
+        parsed = parse_message((DATA_DIR / record["file"]).read_bytes())
+        cases.append((parsed.text, (parsed.date.date() if parsed.date else SENT), OURS,
+                      tuple(a.text for a in parsed.attachment_texts if a.text)))
+    found_any = 0
+    for text, sent, ours, attachments in cases:
+        together = find_document_dates(text, sent, attachments=attachments, ours=ours)
+        apart = (find_decision_date(text, sent, attachments=attachments, ours=ours),
+                 find_certificate_date(text, sent, attachments=attachments, ours=ours))
+        assert together == apart, text[:200]
+        found_any += sum(d is not None for d in together)
+    assert found_any > 50  # the corpus and the table hold plenty of dates, so the comparison means something
 
 
 def test_table_is_large_enough():

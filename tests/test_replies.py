@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -168,6 +169,24 @@ def test_a_safeguarding_acknowledgement_says_where_to_get_help_now_without_alarm
     assert "reply by Monday 16 November 2026" in ack.text  # the rest is as for anyone
     for alarming in ("your child is in danger", "we are worried", "safeguarding", "at risk"):
         assert alarming not in ack.text.lower()
+
+
+@pytest.mark.parametrize("safeguarding", [False, True])
+def test_an_acknowledgement_rendered_once_per_date_reads_as_one_rendered_for_its_own_reference(safeguarding):
+    """Intake's acknowledgements (no name, no subject) share one rendering per reply-by date and variant,
+    with each reference put in: every part must be what rendering it for that reference gives."""
+    from replies.drafting import _render_acknowledgement
+
+    for day in (dt.date(2026, 11, 16), dt.date(2026, 12, 24)):
+        for reference in ("EHC-261102-ABCDE", "EHC-261103-Q2Z7K", "EHC-261103-Q2Z7K", "X-1"):
+            ctx = AcknowledgementContext(reference, "", "", day, BOOK, safeguarding=safeguarding)
+            shared, rendered = render_acknowledgement(ctx), _render_acknowledgement(ctx)
+            assert shared == rendered
+            assert reference in shared.subject and reference in shared.text and reference in shared.html
+    # A book loaded again (other facts) is never answered from the first one's rendering.
+    other = dataclasses.replace(BOOK, council=dataclasses.replace(BOOK.council, team_name="Other Team"))
+    ctx = AcknowledgementContext("EHC-261102-ABCDE", "", "", dt.date(2026, 11, 16), other, safeguarding=safeguarding)
+    assert "Someone from the Other Team will read" in render_acknowledgement(ctx).text
 
 
 def test_safeguarding_alert_holds_only_the_reference_and_reasons():

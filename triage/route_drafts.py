@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from replies import ReplyContext, RouteBook, render_draft, reply_subject
 from replies.deadline_rules import Deadlines, compute_deadlines
-from replies.decision_dates import FoundDate, find_certificate_date, find_decision_date
+from replies.decision_dates import FoundDate, find_document_dates
 from replies.drafting import DEADLINE_ROUTES, london_today
 from replies.facts import PLACEHOLDER, placeholder_line
 
@@ -49,8 +49,7 @@ def draft_for_route(parsed: ParsedMessage, route: str, reference: str, received:
         # address or name) are told apart from the writer's new text and from anyone else's.
         ours = tuple(v for v in (book.council.team_email, book.council.team_name, book.council.name)
                      if v and PLACEHOLDER not in v)
-        decision = find_decision_date(parsed.text, sent_on, attachments=attachments, ours=ours)
-        certificate = find_certificate_date(parsed.text, sent_on, attachments=attachments, ours=ours)
+        decision, certificate = find_document_dates(parsed.text, sent_on, attachments=attachments, ours=ours)
         deadlines = compute_deadlines(decision.date if decision else None,
                                       certificate.date if certificate else None, today=today)
     draft = _draft(parsed, route, reference, received, book, decision, deadlines, certificate)
