@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .fault_scenarios import PASSWORD, Setup, kill_run, lock_run, mutation_run, restart_run
+from .fault_scenarios import PASSWORD, RESTART_BEFORE, Setup, kill_run, lock_run, mutation_run, restart_run
 from .faults import Tally, Workers
 from .postgres import Postgres
 from .servers import Dovecot
@@ -76,7 +76,7 @@ def main() -> int:
         started = time.monotonic()
         t, seen = restart_run(setup("restarts"))
         record("IMAP, then SMTP, stopped mid-batch for 1 s", started, t,
-               f"{seen['stored when IMAP stopped']} of 60 stored when IMAP stopped, "
+               f"{seen['stored when IMAP stopped']} of {RESTART_BEFORE} stored when IMAP stopped, "
                f"{seen['unsent when SMTP stopped']} unsent when SMTP stopped")
         started = time.monotonic()
         t, held = lock_run(setup("lock"), hold=10.0)
