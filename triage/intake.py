@@ -3,6 +3,10 @@
 Intake never deletes, never moves and never sets \\Seen: staff read the same inbox in their
 own mail client. It fetches with BODY.PEEK[] and, only after the database has committed a
 message, adds a keyword (default $EHCTriaged) so people can see what the service has taken in.
+
+A message over [service] max_message_bytes is not downloaded: a source reads only its first
+HEAD_BYTES and hands them over with the message's whole size (FetchedMail.size), and the pipeline
+stores it as a stub for review (issue 14: a 50 MB message took 700 MB in the poll).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from imapclient.exceptions import IMAPClientError, LoginError as ImapLoginError
 
 from .domain import FetchedMail
 from .errors import LoginError, MailboxError, TriageError
+from .message_bounds import HEAD_BYTES
 from .oauth import refusal_hint, tokens_for
 from .settings import ImapSettings
 
@@ -40,7 +45,8 @@ class MailSource(Protocol):
     def uids_after(self, last_uid: int) -> list[int]:
         """UIDs greater than last_uid, ascending."""
     def fetch(self, uids: list[int]) -> Iterator[FetchedMail]:
-        """The raw messages for these UIDs (missing ones are skipped)."""
+        """The raw messages for these UIDs (missing ones are skipped); of one over the size limit, only
+        its first HEAD_BYTES, with its whole size in FetchedMail.size."""
     def unmarked(self, up_to_uid: int) -> list[int]:
         """UIDs up to up_to_uid that do not carry the triaged keyword."""
     def mark(self, uids: Iterable[int]) -> None:
@@ -50,8 +56,9 @@ class MailSource(Protocol):
 class ImapSource:
     """One IMAP folder, read with imapclient."""
 
-    def __init__(self, settings: ImapSettings) -> None:
+    def __init__(self, settings: ImapSettings, max_message_bytes: int | None = None) -> None:
         self.settings = settings
+        self.max_message_bytes = max_message_bytes  # [service] max_message_bytes; None: no limit
         self.name = settings.name  # settings name every mailbox (see settings._imap)
         self.folder = settings.folder
         self.batch_size = settings.batch_size
@@ -148,16 +155,33 @@ class ImapSource:
     def fetch(self, uids: list[int]) -> Iterator[FetchedMail]:
         if not uids:
             return
-        data = self.client.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
-        for uid in sorted(data):
-            parts = data[uid]
-            raw = parts.get(b"BODY[]")
-            if raw is None:
+        if self.max_message_bytes is None:
+            data = self.client.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
+            mails = {uid: (parts.get(b"BODY[]"), parts.get(b"INTERNALDATE"), None) for uid, parts in data.items()}
+        else:
+            mails = self._fetch_within(uids, self.max_message_bytes)
+        for uid in sorted(mails):
+            raw, internal, size = mails[uid]
+            if raw is None:  # expunged meanwhile
                 continue
-            internal = parts.get(b"INTERNALDATE")
             if isinstance(internal, dt.datetime) and internal.tzinfo is None:
                 internal = internal.astimezone(dt.timezone.utc)  # imapclient gives local time
-            yield FetchedMail(self.name, self.folder, self._uidvalidity, uid, bytes(raw), internal)
+            yield FetchedMail(self.name, self.folder, self._uidvalidity, uid, bytes(raw), internal, size=size)
+
+    def _fetch_within(self, uids: list[int], limit: int) -> dict[int, tuple[bytes | None, object, int | None]]:
+        """Each message's (raw, INTERNALDATE, size if cut): sizes and dates first, then each message within
+        the limit whole and, of each larger one, only its first HEAD_BYTES (the pipeline stores its stub)."""
+        info = self.client.fetch(uids, ["RFC822.SIZE", "INTERNALDATE"])
+        asked = set(uids) & set(info)  # a UID expunged meanwhile is not in the answer
+        sizes = {uid: int(info[uid][b"RFC822.SIZE"]) for uid in asked if b"RFC822.SIZE" in info[uid]}
+        over = sorted(uid for uid, size in sizes.items() if size > limit)
+        within = sorted(asked - set(over))
+        whole = self.client.fetch(within, ["BODY.PEEK[]"]) if within else {}
+        heads = self.client.fetch(over, [f"BODY.PEEK[]<0.{HEAD_BYTES}>"]) if over else {}
+        mails = {uid: (whole.get(uid, {}).get(b"BODY[]"), info[uid].get(b"INTERNALDATE"), None) for uid in within}
+        mails.update({uid: (heads.get(uid, {}).get(b"BODY[]<0>"), info[uid].get(b"INTERNALDATE"), sizes[uid])
+                      for uid in over})
+        return mails
 
     def unmarked(self, up_to_uid: int) -> list[int]:
         if not self._keywords_allowed or up_to_uid < 1:
@@ -184,8 +208,9 @@ class MaildirSource:
 
     STATE_FILE = "ehc-triage-uids.json"
 
-    def __init__(self, path: Path, batch_size: int = 50) -> None:
+    def __init__(self, path: Path, batch_size: int = 50, max_message_bytes: int | None = None) -> None:
         self.path = Path(path)
+        self.max_message_bytes = max_message_bytes  # [service] max_message_bytes; None: no limit
         self.name = f"maildir:{self.path}"
         self.folder = "INBOX"
         self.batch_size = batch_size
@@ -242,10 +267,14 @@ class MaildirSource:
                 continue
             file = self._files[key]
             try:
-                raw = file.read_bytes()
+                with file.open("rb") as f:
+                    size = os.fstat(f.fileno()).st_size
+                    over = self.max_message_bytes is not None and size > self.max_message_bytes
+                    raw = f.read(HEAD_BYTES) if over else f.read()  # over the limit: only its stub's head
             except FileNotFoundError:  # moved by a mail client between scan and read
                 continue
-            yield FetchedMail(self.name, self.folder, int(self._state["uidvalidity"]), uid, raw, _header_date(raw))
+            yield FetchedMail(self.name, self.folder, int(self._state["uidvalidity"]), uid, raw, _header_date(raw),
+                              size=size if over else None)
 
     def unmarked(self, up_to_uid: int) -> list[int]:
         marked = set(self._state["marked"])
@@ -270,11 +299,13 @@ def _header_date(raw: bytes) -> dt.datetime | None:
     return None
 
 
-def open_sources(mailboxes: Iterable[ImapSettings], maildir: Path | None) -> list[MailSource]:
-    """The configured mail sources: each IMAP mailbox, else the Maildir."""
-    sources: list[MailSource] = [ImapSource(m) for m in mailboxes]
+def open_sources(mailboxes: Iterable[ImapSettings], maildir: Path | None,
+                 max_message_bytes: int | None = None) -> list[MailSource]:
+    """The configured mail sources: each IMAP mailbox, else the Maildir; a message over
+    max_message_bytes ([service]) is fetched only as far as its stub needs."""
+    sources: list[MailSource] = [ImapSource(m, max_message_bytes) for m in mailboxes]
     if not sources and maildir is not None:
-        sources.append(MaildirSource(maildir))
+        sources.append(MaildirSource(maildir, max_message_bytes=max_message_bytes))
     return sources
 
 

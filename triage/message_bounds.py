@@ -38,10 +38,11 @@ class BoundedHeaders(email.policy.Compat32):
 POLICY = BoundedHeaders()
 
 
-def oversized(raw: bytes, max_bytes: int | None) -> bool:
+def oversized(raw: bytes, max_bytes: int | None, size: int | None = None) -> bool:
     """Whether a message is over the size limit ([service] max_message_bytes). Intake then stores only
-    its first HEAD_BYTES; the whole message stays in the mailbox, where intake never deletes anything."""
-    return max_bytes is not None and len(raw) > max_bytes
+    its first HEAD_BYTES; the whole message stays in the mailbox, where intake never deletes anything.
+    `size` is the message's whole size when raw is only its head (the source fetched no more of it)."""
+    return max_bytes is not None and (len(raw) if size is None else size) > max_bytes
 
 
 def header_block_end(raw: bytes) -> int:
@@ -51,10 +52,14 @@ def header_block_end(raw: bytes) -> int:
     return min(ends) + 1 if ends else len(raw)
 
 
-def unread_reason(raw: bytes, max_bytes: int | None) -> str:
-    """Why a message is not read ('' when it is read), in words for the caseworker."""
-    if oversized(raw, max_bytes):
-        return f"message larger than {megabytes(max_bytes or 0)} MB ({megabytes(len(raw))} MB)"
+def unread_reason(raw: bytes, max_bytes: int | None, size: int | None = None) -> str:
+    """Why a message is not read ('' when it is read), in words for the caseworker. `size` is the
+    message's whole size when raw is only its head (see oversized)."""
+    whole = len(raw) if size is None else size
+    if oversized(raw, max_bytes, size):
+        return f"message larger than {megabytes(max_bytes or 0)} MB ({megabytes(whole)} MB)"
+    if whole > len(raw):  # cut by a source under another limit: what came is not the whole message
+        return f"only the first {megabytes(len(raw))} MB of the message's {megabytes(whole)} MB was fetched"
     lines = raw.count(b"\n")
     if lines > MAX_LINES:
         return f"message of {lines:,} lines, over the {MAX_LINES:,} read"

@@ -30,16 +30,17 @@ _FATAL_DEFECTS = {"NoBoundaryInMultipartDefect", "StartBoundaryNotFoundDefect", 
 
 
 def parse_message(raw: bytes, attachment_limits: AttachmentLimits | None = AttachmentLimits(),
-                  max_bytes: int | None = None) -> ParsedMessage:
+                  max_bytes: int | None = None, size: int | None = None) -> ParsedMessage:
     """Parse raw RFC 5322 bytes into a ParsedMessage; errors are reported in .error, never raised.
 
     The text of PDF, DOCX and plain-text attachments is read within `attachment_limits` (None: not read).
     A message over `max_bytes` (None: no limit), or over the other bounds of triage.message_bounds, is not
     read at all: only its headers, from its first HEAD_BYTES, with .error saying why, so that it is
-    stored as a stub for review and never dropped.
+    stored as a stub for review and never dropped. `size` is the message's whole size when raw is only
+    its head (FetchedMail.size: the source fetched no more of a message over the limit).
     """
     try:
-        unread = unread_reason(raw, max_bytes)  # too big, too many lines or too many headers (message_bounds)
+        unread = unread_reason(raw, max_bytes, size)  # too big, too many lines or too many headers (message_bounds)
         if unread:
             return _without_nul(_stub(raw, unread))
         return _without_nul(_parse(raw, attachment_limits))

@@ -155,8 +155,9 @@ def _process_incoming(incoming: list[_Incoming], triage: Triage, window: Acknowl
 
 
 def _incoming(fetched: FetchedMail, triage: Triage) -> _Incoming:
-    parsed = parse_message(fetched.raw, max_bytes=triage.service.max_message_bytes)
-    if oversized(fetched.raw, triage.service.max_message_bytes):  # a stub: its head is all that is stored
+    limit = triage.service.max_message_bytes
+    parsed = parse_message(fetched.raw, max_bytes=limit, size=fetched.size)  # a cut message: its true size
+    if oversized(fetched.raw, limit, fetched.size):  # a stub: its head is all that is stored
         fetched = replace(fetched, raw=fetched.raw[:HEAD_BYTES])
     received = fetched.internal_date or parsed.date or triage.clock()
     since = triage.service.since

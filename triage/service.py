@@ -45,10 +45,10 @@ def build_triage(settings: Settings, store: Store) -> Triage:
 
 def mail_sources(settings: Settings) -> list[MailSource]:
     """The configured sources, one per mailbox; on the embedded default, a private copy of the bundled
-    demo Maildir."""
+    demo Maildir. Each fetches no more than the head of a message over [service] max_message_bytes."""
     if settings.is_embedded_default and settings.maildir is not None and not settings.maildir.exists():
         install_demo_maildir(settings.maildir)
-    return open_sources(settings.mailboxes, settings.maildir)
+    return open_sources(settings.mailboxes, settings.maildir, settings.service.max_message_bytes)
 
 
 def install_demo_maildir(target: Path) -> None:

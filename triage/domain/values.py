@@ -47,6 +47,14 @@ class FetchedMail:
     uid: int
     raw: bytes
     internal_date: dt.datetime | None = None
+    # The message's whole size in bytes when the source fetched only its head (it was over [service]
+    # max_message_bytes, so raw is its first 64 KB); None when raw is the whole message.
+    size: int | None = None
+
+    @property
+    def truncated(self) -> bool:
+        """Whether raw is only the head of a larger message."""
+        return self.size is not None and self.size > len(self.raw)
 
 
 @dataclass(frozen=True)
