@@ -12,13 +12,12 @@ import classifier
 from replies import DEFAULT_ROUTES_FILE, RouteBook, load_routes
 
 from . import decisions
-from .domain import OutboxKind
+from .domain import OutboxEntry, OutboxKind
 from .intake import MailSource, open_sources, record_reply
 from .outbox import FileTransport, SendReport, SmtpTransport, Transport, send_due
 from .pipeline import Triage
 from .private_files import private_dir
 from .settings import DEMO_MAILDIR, Settings
-from .domain import OutboxEntry
 from .store import Store
 
 log = logging.getLogger("triage.service")

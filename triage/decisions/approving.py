@@ -22,8 +22,8 @@ from replies.facts import placeholder_line
 from ..addresses import reply_recipient
 from ..composing import compose
 from ..domain import OutboxKind, now
-from ..errors import InvalidAction
 from ..domain.decision_records import Approval, ReplySource, SafeguardingAction
+from ..errors import InvalidAction
 
 if TYPE_CHECKING:
     from ..settings import ServiceSettings

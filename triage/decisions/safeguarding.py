@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import InvalidAction
 from ..domain.decision_records import SafeguardingAction
+from ..errors import InvalidAction
 
 if TYPE_CHECKING:
     from ..store import Store

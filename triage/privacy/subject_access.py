@@ -27,8 +27,8 @@ from replies.working_days import add_months, is_working_day, next_working_day
 from ..domain import now
 from ..errors import InvalidAction
 from ..events import SubjectAccessExported, title_of
-from ..store.privacy import Found, SubjectRecord
 from ..private_files import write_private
+from ..store.privacy import Found, SubjectRecord
 from .store_part import privacy_part
 
 _TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),

@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..domain import DraftText, OutboxStatus, QueueEntry, Status
 from ..domain.decision_records import FLAG_CLEARED, Approval, ReplySource
 from ..domain.transitions import Decision, after
-from ..domain import DraftText, OutboxStatus, QueueEntry, Status
 from ..errors import Conflict, InvalidAction, NotFound
 from ..events import (READ_ONLY, Approved, Claimed, DraftEdited, HandledElsewhere, Rejected, Released, RouteChanged,
                       SafeguardingActionRecorded, SafeguardingFlagCleared)

@@ -12,8 +12,8 @@ from typing import Any, Iterator
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain.decision_records import FLAG_CLEARED
 from ..domain import Status
+from ..domain.decision_records import FLAG_CLEARED
 from ..errors import NotFound
 from ..events import DRAFT_VERSION_KEYS, Classified
 from .dashboard import dashboard, midnight

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 
-from ..domain.decision_records import FLAG_CLEARED
 from ..domain import OutboxKind
+from ..domain.decision_records import FLAG_CLEARED
 from ..errors import NotFound
 from ..events import SAFEGUARDING_DECISIONS, SafeguardingAlertGrouped, SafeguardingAlertNotSent
 from .database import Database
