@@ -2,7 +2,9 @@
 CPU time and file writes limited, and killed when it overruns its wall-clock budget.
 
 The process is started with -I -B, not forked from the service, so no lock or thread of the service is
-copied into it. It writes one JSON record a line (text, pages, truncated, error, done); the service
+copied into it. Normally the reading is done by a child forked for the file by the reader zygote
+(triage.reader_zygote: one such process per service process, with pypdf and python-docx imported once),
+under the same limits; when the zygote cannot serve a file, a fresh reader process reads it. It writes one JSON record a line (text, pages, truncated, error, done); the service
 keeps what it read before it stopped. A file built to hang, crash or exhaust the reader costs only
 that attachment's text, never the service.
 """
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .document_readers import read_docx, read_pdf
 from .domain import AttachmentText
 from .extracted_text import cut_text, normalise_text
+from .reader_zygote import run_in_zygote
 
 if TYPE_CHECKING:
     from .attachment_text import AttachmentLimits
@@ -35,13 +38,18 @@ def read_in_reader(filename: str, kind: str, payload: bytes, limits: AttachmentL
     command = [sys.executable, "-I", "-B", "-c", _BOOT, str(_ROOT), kind, str(limits.max_pages),
                str(limits.max_chars), str(limits.max_memory_bytes), str(math.ceil(seconds) + 1)]
     timed_out = False
-    try:
-        done = subprocess.run(command, input=payload, capture_output=True, timeout=seconds, check=False)
-        output, code = done.stdout, done.returncode
-    except subprocess.TimeoutExpired as exc:  # run() has killed and reaped the reader
-        timed_out, output, code = True, exc.output or b"", None
-    except OSError as exc:
-        return AttachmentText(filename, kind, error=f"the reader could not start ({exc.strerror or exc})")
+    served = run_in_zygote(kind, payload, limits.max_pages, limits.max_chars, limits.max_memory_bytes,
+                           math.ceil(seconds) + 1, seconds)
+    if served is not None:  # a fresh child forked by the zygote read it
+        output, code, timed_out = served
+    else:
+        try:
+            done = subprocess.run(command, input=payload, capture_output=True, timeout=seconds, check=False)
+            output, code = done.stdout, done.returncode
+        except subprocess.TimeoutExpired as exc:  # run() has killed and reaped the reader
+            timed_out, output, code = True, exc.output or b"", None
+        except OSError as exc:
+            return AttachmentText(filename, kind, error=f"the reader could not start ({exc.strerror or exc})")
     result, finished = _collect(filename, kind, output, limits)
     if result.error:
         return result
@@ -79,7 +87,14 @@ def _collect(filename: str, kind: str, output: bytes, limits: AttachmentLimits) 
 def reader_main(argv: list[str]) -> None:
     """The reader process: payload on stdin, records on stdout. Only run by read_in_reader."""
     kind, max_pages, max_chars, max_memory, cpu_seconds = argv[0], *map(int, argv[1:5])
-    out = sys.stdout
+    read_payload(kind, None, max_pages, max_chars, max_memory, cpu_seconds, sys.stdout)
+
+
+def read_payload(kind: str, payload: bytes | None, max_pages: int, max_chars: int, max_memory: int,
+                 cpu_seconds: int, out: Any) -> None:
+    """Confine this process, read the payload (None: from stdin) and write its records to `out`.
+
+    Run by the one-off reader process and by each child the reader zygote forks."""
 
     def emit(**record: Any) -> None:
         out.write(json.dumps(record) + "\n")
@@ -87,7 +102,8 @@ def reader_main(argv: list[str]) -> None:
 
     try:
         read = read_pdf if kind == "pdf" else read_docx
-        payload = sys.stdin.buffer.read()
+        if payload is None:
+            payload = sys.stdin.buffer.read()
         _confine(max_memory, cpu_seconds)  # after the imports, which need more than the reading
         read(payload, max_pages, max_chars, emit)
         emit(done=True)
