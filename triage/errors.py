@@ -33,6 +33,10 @@ class InvalidAction(TriageError):
     """Raised when an action does not fit an item's state (approving a sent item, an unfilled placeholder)."""
 
 
+class SafeguardingActionMissing(InvalidAction):
+    """Raised when a safeguarding-flagged item is approved before any action on the flag is recorded."""
+
+
 class Conflict(InvalidAction):
     """Raised when an item changed since the form was loaded (someone else acted on it first)."""
 

@@ -23,7 +23,7 @@ from ..addresses import reply_recipient
 from ..composing import compose
 from ..domain import OutboxKind, now
 from ..domain.decision_records import Approval, ReplySource, SafeguardingAction
-from ..errors import InvalidAction
+from ..errors import InvalidAction, SafeguardingActionMissing
 
 if TYPE_CHECKING:
     from ..settings import ServiceSettings
@@ -65,7 +65,7 @@ def reply_for(source: ReplySource, service: ServiceSettings, today: dt.date, con
     if source.purged:
         raise InvalidAction(f"item {item_id} cannot be approved: its message's personal data was deleted")
     if source.safeguarding and not source.safeguarding_action:
-        raise InvalidAction(
+        raise SafeguardingActionMissing(
             f"item {item_id} cannot be approved: it is flagged for safeguarding and no action is recorded yet; "
             f"record what was done ({', '.join(a.label.lower() for a in SafeguardingAction)}) or clear the flag "
             f"with a reason, then approve")

@@ -21,7 +21,7 @@ from replies.facts import placeholder_line
 
 from ..domain import OPEN_STATUSES, Role
 from ..events import AttachmentDownloaded, Viewed
-from ..errors import Conflict, InvalidAction, NotFound
+from ..errors import Conflict, InvalidAction, NotFound, SafeguardingActionMissing
 from ..addresses import reply_recipient
 from ..route_drafts import deadline_flags
 from .. import decisions
@@ -265,7 +265,7 @@ def _reason(exc: InvalidAction, draft_text: str = "") -> str:
 def _refused_field(exc: InvalidAction) -> str:
     """Where a refused approval sends the caseworker: the safeguarding choice when no action is recorded
     (the box's first radio button, templates/queue/_safeguarding.html), otherwise the reply text."""
-    return "#safeguarding-referral_made" if "flagged for safeguarding" in str(exc) else "#text"
+    return "#safeguarding-referral_made" if isinstance(exc, SafeguardingActionMissing) else "#text"
 
 
 def _sentence(text: str) -> str:
