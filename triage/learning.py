@@ -7,17 +7,19 @@ import dataclasses
 import logging
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import classifier
 from classifier.corpus import LABELS_FILE
-from classifier.retraining import ConfirmedLabel, RetrainResult, Scores, retrain
 
 from .parsing import classifiable_document, parse_message
 from .pipeline import Triage
 from .settings import Settings
 from .events import ModelKept, ModelPromoted, ModelRolledBack, ModelTrained
 from .store import Store
+
+if TYPE_CHECKING:  # scikit-learn is imported only when a model is retrained
+    from classifier.retraining import ConfirmedLabel, RetrainResult, Scores
 
 log = logging.getLogger("triage.learning")
 
@@ -28,6 +30,8 @@ def registry(settings: Settings) -> classifier.Registry:
 
 def confirmed_labels(store: Store) -> list[ConfirmedLabel]:
     """Each approved or rejected item's final route, on the same text the classifier read when it arrived."""
+    from classifier.retraining import ConfirmedLabel
+
     labels = []
     for confirmed in store.learning.confirmed_messages():
         document = classifiable_document(parse_message(confirmed.raw))
@@ -42,6 +46,8 @@ def retrain_model(settings: Settings, store: Store, actor: str = "system",
 
     Raises classifier.retraining.NotEnoughLabels while there are fewer than retrain_min_confirmed.
     """
+    from classifier.retraining import retrain
+
     result = retrain(registry(settings), confirmed_labels(store),
                      holdout_share=settings.classifier.retrain_holdout_share,
                      minimum=settings.classifier.retrain_min_confirmed, labels_file=labels_file or LABELS_FILE)

@@ -7,13 +7,15 @@ classifier's figures, not the store's records. Sentences quoted from a message p
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import classifier
-from classifier.registry import ModelEntry
-from classifier.retraining import RetrainResult
 
 from .reports import ratio, table, visible
+
+if TYPE_CHECKING:  # scikit-learn is imported only by the commands that run a model
+    from classifier.registry import ModelEntry
+    from classifier.retraining import RetrainResult
 
 
 def prediction_json(path: Path, p: classifier.Prediction, explain: bool) -> dict[str, Any]:

@@ -11,9 +11,8 @@ import base64
 import datetime as dt
 import logging
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from classifier import Classifier
 from replies import RouteBook, render_safeguarding_alert
 from replies.working_days import add_working_days
 from replies.drafting import london_today
@@ -28,6 +27,9 @@ from .events import Event, SafeguardingAlertGrouped, SafeguardingAlertNotSent, T
 from .route_drafts import draft_for_route
 from .settings import AcknowledgementSettings, SafeguardingSettings, ServiceSettings
 from .store import Store
+
+if TYPE_CHECKING:  # scikit-learn is imported only where a model runs
+    from classifier import Classifier
 
 log = logging.getLogger("triage.pipeline")
 
