@@ -50,6 +50,7 @@ class ZygoteClient:
         self.lock = threading.Lock()
         self.process: subprocess.Popen[bytes] | None = None
         self.retry_at = 0.0
+        self.ready_by: float | None = None  # started by warm() and not yet heard ready: by when it must be
 
     @property
     def pid(self) -> int | None:
@@ -65,6 +66,8 @@ class ZygoteClient:
                 self._kill()  # died since the last file: this one elsewhere, a new zygote next time
                 return None
             if self.process is None and not self._start():
+                return None
+            if self.ready_by is not None and not self._await_ready():
                 return None
             header = {"kind": kind, "max_pages": max_pages, "max_chars": max_chars, "max_memory": max_memory,
                       "cpu_seconds": cpu_seconds, "seconds": seconds, "length": len(payload)}
@@ -100,7 +103,24 @@ class ZygoteClient:
             if locked:
                 self.lock.release()
 
+    def warm(self) -> None:
+        """Start the zygote now without waiting for it (a backlog is about to be read), so its imports
+        overlap the first fetch instead of delaying the first attachment. Never blocks, never raises."""
+        if not self.lock.acquire(blocking=False):
+            return  # in use: it is running already
+        try:
+            if self.process is None:
+                self._spawn()
+        except Exception:
+            self._failed()
+        finally:
+            self.lock.release()
+
     def _start(self) -> bool:
+        return self._spawn() and self._await_ready()
+
+    def _spawn(self) -> bool:
+        """Start the zygote process; `_await_ready` then waits for its first line."""
         if time.monotonic() < self.retry_at:
             return False
         try:
@@ -110,14 +130,28 @@ class ZygoteClient:
             assert self.process.stdin is not None and self.process.stdout is not None
             os.set_blocking(self.process.stdin.fileno(), False)
             os.set_blocking(self.process.stdout.fileno(), False)
-            ready = self._read_line(bytearray(), time.monotonic() + _START_SECONDS)
-            if ready is not None and json.loads(ready[0]) == {"ready": True}:
+        except Exception:
+            self._failed()
+            return False
+        self.ready_by = time.monotonic() + _START_SECONDS
+        return True
+
+    def _await_ready(self) -> bool:
+        assert self.ready_by is not None
+        try:
+            ready = self._read_line(bytearray(), self.ready_by)
+            if ready is not None and not ready[1] and json.loads(ready[0]) == {"ready": True}:
+                self.ready_by = None
                 return True
         except Exception:
             pass
+        self._failed()
+        return False
+
+    def _failed(self) -> None:
+        """The zygote could not start: fresh reader processes only, for a while."""
         self._kill()
         self.retry_at = time.monotonic() + _RETRY_AFTER
-        return False
 
     def _exchange(self, request: bytes, deadline: float) -> tuple[bytes, int | None, bool] | None:
         assert self.process is not None and self.process.stdin is not None
@@ -162,6 +196,7 @@ class ZygoteClient:
 
     def _kill(self) -> None:
         process, self.process = self.process, None
+        self.ready_by = None
         if process is None:
             return
         try:
@@ -186,6 +221,12 @@ def run_in_zygote(kind: str, payload: bytes, max_pages: int, max_chars: int, max
     if not ENABLED:
         return None
     return _client.run(kind, payload, max_pages, max_chars, max_memory, cpu_seconds, seconds)
+
+
+def warm() -> None:
+    """Start the reader zygote in the background (see ZygoteClient.warm)."""
+    if ENABLED:
+        _client.warm()
 
 
 def zygote_pid() -> int | None:
