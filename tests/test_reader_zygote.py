@@ -63,6 +63,19 @@ def test_one_zygote_serves_two_reads():
     assert no_zombie_children(pid)
 
 
+def test_warm_starts_the_zygote_without_waiting_and_the_first_read_uses_it():
+    reader_zygote._client.close()  # none running: warm() must start one
+    reader_zygote.warm()
+    assert reader_zygote._client.ready_by is not None  # started, its "ready" not yet waited for
+    pid = reader_zygote.zygote_pid()
+    assert pid is not None and alive(pid)
+    reader_zygote.warm()  # running already: nothing new
+    assert reader_zygote.zygote_pid() == pid
+    read = read_pdf(make_pdf([REFUSAL]))
+    assert "First-tier Tribunal" in read.text and not read.error
+    assert reader_zygote.zygote_pid() == pid  # the warmed zygote served it
+
+
 def test_a_child_over_its_time_memory_or_cpu_leaves_the_zygote_serving():
     read_pdf(make_pdf([REFUSAL]))
     pid = reader_zygote.zygote_pid()
