@@ -144,6 +144,10 @@ class Classifier:
         self._calibration = (np.asarray(self.calibrator.coef_, dtype=np.float64).T,
                              np.asarray(self.calibrator.intercept_, dtype=np.float64))
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its fitted parts and card (for the backlog worker), rebuilt by __init__."""
+        return (Classifier, (self.parts(), self.card))
+
     def parts(self) -> dict[str, Any]:
         return {"route": self.route_model, "calibrator": self.calibrator, "safeguarding": self.safeguarding_model,
                 "lexicon": self.lexicon}

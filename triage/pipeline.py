@@ -12,25 +12,30 @@ triaging (one message's triage put together).
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
+from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
-from dataclasses import dataclass, replace
-from typing import Iterator
+from dataclasses import replace
+from typing import Callable, Iterator
 
 from .acknowledging import AcknowledgementWindow
 from .alerts import AlertWindow
+from .backlog_worker import BacklogWorker, worth_starting
 from .classifying import Verdict, classify_all
-from .domain import FetchedMail, NewMessage, ParsedMessage, PollReport, dedupe_key
+from .domain import FetchedMail, NewMessage, PollReport
+from .incoming import Incoming, read_incoming
 from .intake import MailSource
-from .parsing import HEAD_BYTES, oversized, parse_message
+from .reader_zygote import warm as warm_attachment_reader
 from .store import FolderPosition, Store
 from .triaging import Triage, case_reference, triage_message
 
 __all__ = ["Triage", "poll_once", "process", "process_batch"]
 
 log = logging.getLogger("triage.pipeline")
+
+AHEAD = 3  # fetched batches parsed ahead of the one being classified and stored
+AHEAD_BYTES = 32 * 1024 * 1024  # ... the second one only while those ahead hold less than this
 
 
 def poll_once(source: MailSource, triage: Triage) -> PollReport:
@@ -60,6 +65,8 @@ def _poll(source: MailSource, triage: Triage) -> PollReport:
         report = replace(report, marked=_repair_marks(source, store, uidvalidity, last_uid))
         uids = source.uids_after(last_uid)
         chunks = [uids[start : start + source.batch_size] for start in range(0, len(uids), source.batch_size)]
+        if len(chunks) > 1:  # a backlog: the attachment reader starts while the first batch is fetched
+            warm_attachment_reader()
         window = AcknowledgementWindow(triage)  # read whole at the first batch, then only what was added
         with closing(_parsed_ahead(source, chunks, triage)) as batches:  # a failure stops the parse thread too
             for incoming in batches:
@@ -82,37 +89,62 @@ def _repair_marks(source: MailSource, store: Store, uidvalidity: int, last_uid: 
     return len(stored)
 
 
-@dataclass(frozen=True)
-class _Incoming:
-    """One fetched message, parsed, with what decides its fate before any model runs."""
-
-    fetched: FetchedMail
-    parsed: ParsedMessage
-    key: str
-    received: dt.datetime
-    recorded_only: bool
-
-
 def process(fetched: FetchedMail, triage: Triage) -> PollReport:
     """Parse, classify, draft and store one message; the report says what happened to it."""
     return process_batch([fetched], triage)
 
 
-def _parsed_ahead(source: MailSource, chunks: list[list[int]], triage: Triage) -> Iterator[list[_Incoming]]:
-    """Each chunk of UIDs fetched (on this thread: the IMAP connection is not shared) and parsed, the next
-    one parsed on a worker thread while the caller classifies and stores this one. Reading an attached
-    PDF waits for a sandboxed subprocess (about 0.2 s on the other core): that wait now overlaps the
-    caller's work instead of stalling it. Two batches at most are held at once, so memory stays flat."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-parse") as parsing:
-        ahead: Future[list[_Incoming]] | None = None
-        for chunk in chunks:
-            batch = list(source.fetch(chunk))
-            parsed = parsing.submit(lambda batch=batch: [_incoming(fetched, triage) for fetched in batch])
-            if ahead is not None:
-                yield ahead.result()
-            ahead = parsed
-        if ahead is not None:
-            yield ahead.result()
+def _parsed_ahead(source: MailSource, chunks: list[list[int]], triage: Triage) -> Iterator[list[Incoming]]:
+    """Each chunk of UIDs fetched (on this thread: the IMAP connection is not shared) and read up to AHEAD
+    batches ahead of the one the caller classifies and stores: on a worker thread, or for a backlog in
+    the backlog worker process (parsed and classified there, on the other core) once it is ready.
+    Reading an attached PDF waits for a sandboxed child process (0.01-0.5 s): that wait overlaps the
+    caller's work instead of stalling it, and a second batch ahead absorbs a slow file. At most
+    AHEAD + 1 batches are held at once, a second one ahead only while those ahead hold under
+    AHEAD_BYTES: memory stays flat."""
+    worker = None
+    if worth_starting(sum(map(len, chunks)), triage.service.backlog_worker):
+        worker = BacklogWorker(triage.classifier, triage.service.max_message_bytes, triage.service.since)
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-parse") as parsing:
+            def here(batch: list[FetchedMail]) -> Future[list[Incoming]]:
+                return parsing.submit(lambda: [_incoming(fetched, triage) for fetched in batch])
+
+            ahead: deque[tuple[Future[list[Incoming]], list[FetchedMail], bool]] = deque()
+            for chunk in chunks:
+                batch = list(source.fetch(chunk))
+                there = worker is not None and worker.ready() and _behind(ahead) < AHEAD
+                ahead.append((worker.submit(batch, triage.clock()) if there else here(batch), batch, there))
+                while len(ahead) > AHEAD or (len(ahead) > 1 and _bytes(ahead) > AHEAD_BYTES):
+                    yield _result(ahead.popleft(), worker, here)
+            while ahead:
+                yield _result(ahead.popleft(), worker, here)
+    finally:
+        if worker is not None:
+            worker.close()
+
+
+def _behind(ahead: deque[tuple[Future[list[Incoming]], list[FetchedMail], bool]]) -> int:
+    """How many batches the backlog worker has still to read: while it has AHEAD, this one is read here."""
+    return sum(1 for future, _, there in ahead if there and not future.done())
+
+
+def _bytes(ahead: deque[tuple[Future[list[Incoming]], list[FetchedMail], bool]]) -> int:
+    return sum(len(f.raw) for _, batch, _ in ahead for f in batch)
+
+
+def _result(entry: tuple[Future[list[Incoming]], list[FetchedMail], bool], worker: BacklogWorker | None,
+            here: Callable[[list[FetchedMail]], Future[list[Incoming]]]) -> list[Incoming]:
+    """A batch as read; one the backlog worker could not answer for is read again here."""
+    future, batch, there = entry
+    if not there:
+        return future.result()
+    assert worker is not None
+    try:
+        return future.result()
+    except Exception as exc:  # the worker died or could not take the batch: read it here instead
+        worker.failed(exc)
+        return here(batch).result()
 
 
 def process_batch(batch: list[FetchedMail], triage: Triage) -> PollReport:
@@ -120,7 +152,7 @@ def process_batch(batch: list[FetchedMail], triage: Triage) -> PollReport:
     return _process_incoming([_incoming(fetched, triage) for fetched in batch], triage, AcknowledgementWindow(triage))
 
 
-def _process_incoming(incoming: list[_Incoming], triage: Triage, window: AcknowledgementWindow) -> PollReport:
+def _process_incoming(incoming: list[Incoming], triage: Triage, window: AcknowledgementWindow) -> PollReport:
     """Classify, draft and store a fetched batch's parsed messages, in UID order, in one transaction.
 
     The batch's new messages are classified in one call and stored with a few bulk inserts (far cheaper
@@ -130,7 +162,7 @@ def _process_incoming(incoming: list[_Incoming], triage: Triage, window: Acknowl
     """
     store = triage.store
     known = store.messages.known_keys([i.key for i in incoming])
-    fresh: list[_Incoming] = []
+    fresh: list[Incoming] = []
     seen: list[FolderPosition] = []
     for i in incoming:  # a message already stored, or twice in this batch: the first one counts
         if i.key in known:
@@ -140,7 +172,9 @@ def _process_incoming(incoming: list[_Incoming], triage: Triage, window: Acknowl
             known.add(i.key)
             fresh.append(i)
     to_triage = [n for n, i in enumerate(fresh) if not i.recorded_only]
-    classified = dict(zip(to_triage, classify_all([fresh[n].parsed for n in to_triage], triage.classifier),
+    unclassified = [n for n in to_triage if fresh[n].verdict is None]  # the backlog worker classified the rest
+    classified = {n: fresh[n].verdict for n in to_triage}
+    classified.update(zip(unclassified, classify_all([fresh[n].parsed for n in unclassified], triage.classifier),
                           strict=True))
     lately = window.current() if to_triage else set()
     alerts = AlertWindow.of(store, triage.clock())  # one alert per sender per hour (triage.alerts)
@@ -154,18 +188,11 @@ def _process_incoming(incoming: list[_Incoming], triage: Triage, window: Acknowl
     return report
 
 
-def _incoming(fetched: FetchedMail, triage: Triage) -> _Incoming:
-    limit = triage.service.max_message_bytes
-    parsed = parse_message(fetched.raw, max_bytes=limit, size=fetched.size)  # a cut message: its true size
-    if oversized(fetched.raw, limit, fetched.size):  # a stub: its head is all that is stored
-        fetched = replace(fetched, raw=fetched.raw[:HEAD_BYTES])
-    received = fetched.internal_date or parsed.date or triage.clock()
-    since = triage.service.since
-    return _Incoming(fetched, parsed, dedupe_key(parsed.message_id, fetched.raw), received,
-                     bool(since and received.date() < since))
+def _incoming(fetched: FetchedMail, triage: Triage) -> Incoming:
+    return read_incoming(fetched, triage.service.max_message_bytes, triage.service.since, triage.clock())
 
 
-def _new_message(i: _Incoming, classified: Verdict | None, triage: Triage,
+def _new_message(i: Incoming, classified: Verdict | None, triage: Triage,
                  lately: set[str], alerts: AlertWindow) -> NewMessage:
     new = NewMessage(fetched=i.fetched, parsed=i.parsed, key=i.key, reference=case_reference(i.received, i.key),
                      recorded_only=i.recorded_only)

@@ -73,6 +73,7 @@ def _build(raw: dict[str, Any], base: Path, env: Mapping[str, str], source_file:
         routes_file=resolve_path(svc["routes_file"], base) if svc["routes_file"] else None,
         log_format=svc["log_format"],
         max_message_bytes=svc["max_message_bytes"],
+        backlog_worker=svc["backlog_worker"],
     )
     db_url = read_table(raw.get("database", {}), SECTION["database"])["url"] or f"sqlite:///{data_dir / 'triage.db'}"
 

@@ -81,6 +81,7 @@ class ServiceSettings:
     routes_file: Path | None = None
     log_format: str = default("service", "log_format")  # "json": one JSON object per line, for a log collector
     max_message_bytes: int = default("service", "max_message_bytes")  # larger: stored as a stub, not read
+    backlog_worker: bool = default("service", "backlog_worker")  # a second process for a large poll
 
     @property
     def shadow(self) -> bool:
