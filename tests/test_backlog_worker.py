@@ -76,6 +76,7 @@ class _Waiting(backlog_worker.BacklogWorker):
 @pytest.fixture
 def waiting_worker(monkeypatch):
     monkeypatch.setattr(backlog_worker, "BACKLOG_FROM", 10)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})  # a one-core runner uses it here too
     monkeypatch.setattr(pipeline, "BacklogWorker", _Waiting)
     _Waiting.made = []
     return _Waiting
@@ -157,6 +158,7 @@ def test_a_classifier_the_worker_cannot_take_leaves_the_poll_to_this_process(tmp
             raise TypeError("not for another process")
 
     monkeypatch.setattr(backlog_worker, "BACKLOG_FROM", 10)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     odd = Unpicklable(model.parts(), model.card)
     alone, _ = _poll(tmp_path, "alone", maildir, model, worker=False)
     with caplog.at_level(logging.WARNING, logger="triage.pipeline"):

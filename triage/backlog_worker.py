@@ -60,10 +60,11 @@ class BacklogWorker:
 
     def ready(self) -> bool:
         """True once the worker has started and nothing has gone wrong with it since."""
-        if self._broken or not self._ready.done():
+        if self._broken or not self._ready.done() or self._ready.cancelled():
             return False
-        if self._ready.exception() is not None:
-            self._give_up(self._ready.exception())
+        failure = self._ready.exception()
+        if failure is not None:
+            self._give_up(failure)
             return False
         return True
 
@@ -96,6 +97,7 @@ class BacklogWorker:
             except Exception:
                 pass
         self._pool.shutdown(wait=True, cancel_futures=True)
+        self.ready()  # a worker that could not start says why (once), even when the poll never asked it
         if self.batches:
             log.info("the backlog worker read %d batches (peak memory %s MiB)", self.batches,
                      "?" if self.peak_kib is None else self.peak_kib // 1024)

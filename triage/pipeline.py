@@ -34,8 +34,8 @@ __all__ = ["Triage", "poll_once", "process", "process_batch"]
 
 log = logging.getLogger("triage.pipeline")
 
-AHEAD = 3  # fetched batches parsed ahead of the one being classified and stored
-AHEAD_BYTES = 32 * 1024 * 1024  # ... the second one only while those ahead hold less than this
+AHEAD = 3  # fetched batches read ahead of the one being classified and stored
+AHEAD_BYTES = 32 * 1024 * 1024  # ... more than one only while those ahead hold less than this
 
 
 def poll_once(source: MailSource, triage: Triage) -> PollReport:
@@ -99,8 +99,9 @@ def _parsed_ahead(source: MailSource, chunks: list[list[int]], triage: Triage) -
     batches ahead of the one the caller classifies and stores: on a worker thread, or for a backlog in
     the backlog worker process (parsed and classified there, on the other core) once it is ready.
     Reading an attached PDF waits for a sandboxed child process (0.01-0.5 s): that wait overlaps the
-    caller's work instead of stalling it, and a second batch ahead absorbs a slow file. At most
-    AHEAD + 1 batches are held at once, a second one ahead only while those ahead hold under
+    caller's work instead of stalling it, and the batches read meanwhile absorb a slow file. While the
+    worker has AHEAD batches still to read, the next one is read on the thread instead. At most
+    AHEAD + 1 batches are held at once, more than one ahead only while those ahead hold under
     AHEAD_BYTES: memory stays flat."""
     worker = None
     if worth_starting(sum(map(len, chunks)), triage.service.backlog_worker):
@@ -125,7 +126,7 @@ def _parsed_ahead(source: MailSource, chunks: list[list[int]], triage: Triage) -
 
 
 def _behind(ahead: deque[tuple[Future[list[Incoming]], list[FetchedMail], bool]]) -> int:
-    """How many batches the backlog worker has still to read: while it has AHEAD, this one is read here."""
+    """How many batches the backlog worker has still to read."""
     return sum(1 for future, _, there in ahead if there and not future.done())
 
 
