@@ -11,7 +11,9 @@ Then, each phase in a child process of its own (so its peak memory is its own):
   parses each message and finds its text: the least any intake in Python can do;
 * service end to end: `triage.pipeline.poll_once` on the same mailbox, from a settings file, as the
   service runs it (fetch, parse, classify, draft, store in SQLite, acknowledgement queued, keyword set).
-  Loading the model is timed apart. (The service parses each batch on a thread, one batch ahead.)
+  Loading the model is timed apart. (The service reads batches ahead of the one it stores: on a thread,
+  and for a backlog in its backlog worker, a second process that parses and classifies; the worker's
+  start is inside the timed poll, and its CPU time and peak memory are reported.)
 
 Both rates count from sign-in to the last message. Prints a Markdown table (append time is setup, not a
 figure to aim at). With `--profile`, it also runs the service once more under cProfile on 1,000 of the
@@ -86,6 +88,7 @@ RECENT_DAYS = 14
 SETTINGS_TOML = """\
 [service]
 data_dir = "{data_dir}"
+backlog_worker = {backlog_worker}
 [imap]
 host = "127.0.0.1"
 port = {port}
@@ -384,24 +387,34 @@ def raw_floor(port: int, password: str) -> dict:
             "no_text": no_text, "cpu": cpu_seconds() - cpu}
 
 
-def _settings(workdir: Path, port: int, password: str, folder: str):
+def _settings(workdir: Path, port: int, password: str, folder: str, backlog_worker: bool = True):
     from triage.settings import load_settings
 
     workdir.mkdir(parents=True, exist_ok=True)
     path = workdir / "settings.toml"
     path.write_text(SETTINGS_TOML.format(data_dir=workdir / "data", port=port, user=USER, password_env=PASSWORD_ENV,
-                                         folder=folder))
+                                         folder=folder, backlog_worker=str(backlog_worker).lower()))
     return load_settings(path, environ={PASSWORD_ENV: password})
 
 
 REPORT_FIELDS = ("fetched", "stored", "queued", "duplicates", "recorded_only", "failed_parse", "marked", "skipped")
 
 
-def service_end_to_end(port: int, password: str, workdir: str, folder: str = "INBOX", profile: bool = False) -> dict:
+def service_end_to_end(port: int, password: str, workdir: str, folder: str = "INBOX", profile: bool = False,
+                       backlog_worker: bool = True) -> dict:
     """poll_once over the whole folder, from a fresh data directory, as the service runs it."""
     from triage import pipeline, service
+    from triage.backlog_worker import BacklogWorker
 
-    settings = _settings(Path(workdir), port, password, folder)
+    workers: list[BacklogWorker] = []
+
+    class Recorded(BacklogWorker):  # the same worker, kept to read its batches and peak memory
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            workers.append(self)
+
+    pipeline.BacklogWorker = Recorded  # this child process only
+    settings = _settings(Path(workdir), port, password, folder, backlog_worker)
     store = service.open_store(settings)
     started = time.perf_counter()
     triage = service.build_triage(settings, store)
@@ -424,6 +437,9 @@ def service_end_to_end(port: int, password: str, workdir: str, folder: str = "IN
 
     reader_zygote._client.close()  # reap the reader zygote, so its CPU time (and its children's) is counted
     result = {"seconds": seconds, "model_seconds": model_seconds, "peak_kib": peak_rss_kib(),
+              "worker_batches": sum(w.batches for w in workers),
+              "worker_peak_kib": max((w.peak_kib or 0 for w in workers), default=0),
+              "batch_size": sources[0].batch_size,
               "cpu": cpu_seconds() - cpu,
               "report": {f: sum(getattr(r, f) for r in reports) for f in REPORT_FIELDS if hasattr(reports[0], f)}}
     if profiler:
@@ -434,11 +450,12 @@ def service_end_to_end(port: int, password: str, workdir: str, folder: str = "IN
 
 # Where a poll's time goes: the cumulative time of each step's function (file, name) under the profiler.
 STAGES = (
-    # Parsing runs on a thread of its own, one batch ahead, which cProfile does not see: this row is the
-    # main thread's IMAP fetch (BODY.PEEK[], batches of 50) plus its wait for a batch still being parsed.
-    ("fetch + wait for the parse-ahead thread (pipeline._parsed_ahead)", "triage/pipeline.py", "_parsed_ahead"),
+    # Batches are read ahead on a thread, or (a backlog) parsed and classified in the backlog worker, which
+    # cProfile does not see: this row is the main thread's IMAP fetch (BODY.PEEK[], batches of 50), the
+    # worker's start, and the wait for a batch still being read.
+    ("fetch + wait for batches read ahead (thread or backlog worker)", "triage/pipeline.py", "_parsed_ahead"),
     ("duplicate check (Store.known_keys, per batch)", "triage/store/__init__.py", "known_keys"),
-    ("classify (Classifier.predict_documents per batch, with explanation)", "triage/classifying.py", "classify_all"),
+    ("classify here (batches the backlog worker did not classify)", "triage/classifying.py", "classify_all"),
     ("draft (deadlines + route template)", "triage/route_drafts.py", "draft_for_route"),
     ("acknowledgement window (AcknowledgementWindow.current, per batch)", "triage/acknowledging.py", "current"),
     ("acknowledgement (decide, render, compose)", "triage/acknowledging.py", "acknowledgement"),
@@ -523,6 +540,9 @@ def table(mails: list[Mail], appended: tuple[int, float, str], raw: dict, svc: d
         ("raw floor: peak RSS", _mib(raw["peak_kib"])),
         ("service: poll_once end to end", f"{svc_rate:,.1f} msg/s ({svc['seconds']:.1f} s)"),
         ("service: peak RSS", _mib(svc["peak_kib"])),
+        ("service: backlog worker (a second process: parse + classify)",
+         f"read {svc['worker_batches']:,} of {-(-n // svc['batch_size']):,} batches, peak RSS "
+         f"{_mib(svc['worker_peak_kib'])}" if svc["worker_batches"] else "not used"),
         ("service: model load (not in msg/s)", f"{svc['model_seconds']:.2f} s"),
         ("ratio service / raw", f"{svc_rate / raw_rate:.3f} ({raw_rate / svc_rate:,.0f}x slower)"),
         # CPU time says what the work costs whatever else the machine is running (wall rates do not).
@@ -548,6 +568,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--messages", type=int, default=MESSAGES)
     parser.add_argument("--profile", action="store_true",
                         help=f"also profile the service on {PROFILE_MESSAGES:,} messages (cProfile, top 25)")
+    parser.add_argument("--one-process", action="store_true",
+                        help="the service with `[service] backlog_worker = false` (no second process)")
     parser.add_argument("--leave-out", action="append", default=[], metavar="FILE",
                         help="a MIME corpus file (name) to leave out; repeatable; the output says so")
     args = parser.parse_args(argv)
@@ -562,7 +584,8 @@ def main(argv: list[str] | None = None) -> None:
             if appended[0] != len(mails):
                 raise SystemExit(f"Dovecot holds {appended[0]:,} messages after appending {len(mails):,}")
             raw = in_child(raw_floor, dovecot.port, password)
-            svc = in_child(service_end_to_end, dovecot.port, password, str(root / "bench-service"))
+            svc = in_child(service_end_to_end, dovecot.port, password, str(root / "bench-service"),
+                           backlog_worker=not args.one_process)
             profiled = None
             if args.profile and "error" not in svc:
                 count, _, _ = append(dovecot.port, password, mails[:PROFILE_MESSAGES], folder=PROFILE_FOLDER)
