@@ -20,9 +20,13 @@ $(BIN)/ehc-triage: pyproject.toml
 
 dev: $(VENV)/.dev-installed
 
-$(VENV)/.dev-installed: $(BIN)/ehc-triage pyproject.toml
+# One pip run for the project and its dev extras (a fresh clone's `make test` no longer installs the
+# project twice); it also stands for `install`, whose script it creates.
+$(VENV)/.dev-installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $@
+	touch $(BIN)/ehc-triage $@
 
 model: $(MODEL)
 
