@@ -415,7 +415,7 @@ def test_the_queue_shows_the_statutory_deadline_column_and_a_passed_deadline_on_
     soon = add_item(store, routes_file=filled_routes, received=received, today=dt.date(2026, 10, 1),
                     body="The final plan came with your letter dated 10 October 2026. We want to appeal.")
     add_user(store, "casey", Role.CASEWORKER)
-    fixed = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)  # adviser date for `late` passed on 13 Nov
+    fixed = dt.datetime(2026, 11, 20, 12, tzinfo=dt.timezone.utc)  # `late`: adviser 13 Nov, appeal 16 Nov, passed
     server = WebServer(create_app(settings, store, clock=lambda: fixed), "127.0.0.1", 0, 2)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -428,7 +428,10 @@ def test_the_queue_shows_the_statutory_deadline_column_and_a_passed_deadline_on_
         late_ref, soon_ref = store.items.detail(late).reference, store.items.detail(soon).reference
         late_row = page.get_by_role("row").filter(has_text=late_ref)
         passed = late_row.locator(".deadline-passed")
-        assert passed.inner_text().lower() == "passed" and "Fri 13 Nov 2026" in late_row.inner_text()
+        # The adviser's two months are over, so the deadline to act on is the appeal's: the same date the
+        # item page gives below, not the adviser's 13 Nov stored when the draft was written.
+        assert passed.inner_text().lower() == "passed" and "Mon 16 Nov 2026" in late_row.inner_text()
+        assert "4 days ago" in late_row.inner_text()
         assert passed.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(246, 215, 210)"  # red tag
         assert "in 20 days" in page.get_by_role("row").filter(has_text=soon_ref).inner_text()
         header.get_by_role("link").click()

@@ -45,7 +45,8 @@ def test_a_caseworkers_day_at_desktop_size(browser, day):  # noqa: F811
             assert page.get_by_role("columnheader", name=column).first.is_visible(), column
         review_row = page.get_by_role("row").filter(has_text="EHC/2026/0412")
         assert review_row.locator(".deadline-passed").inner_text() == "PASSED"  # upper-cased by CSS
-        assert "Fri 13 Nov 2026" in review_row.inner_text() and "7 days ago" in review_row.inner_text()
+        # The appeal's date (the adviser's two months are over), as the item page gives it.
+        assert "Mon 16 Nov 2026" in review_row.inner_text() and "4 days ago" in review_row.inner_text()
         assert review_row.inner_text().count("Needs review") == 1  # the status, said once
         assert page.title() == "Queue: items to review and approve – EHC triage"
         check(page, "queue")

@@ -453,7 +453,11 @@ def test_the_queue_shows_and_sorts_by_the_statutory_deadline_judged_today(tmp_pa
     page = client.get("/queue").get_data(as_text=True)
     assert "Statutory deadline" in page
     late_row = next(r for r in page.split("<tr")[1:] if _ref(store, late) in r)
-    assert "deadline-passed" in late_row and "passed" in late_row and "Fri 13 Nov 2026" in late_row
+    # The adviser's two months ended on 14 Nov: the deadline to act on is the appeal's (passed too), as
+    # the item page says, not the adviser's 13 Nov stored when the draft was written.
+    assert "deadline-passed" in late_row and "passed" in late_row and "Mon 16 Nov 2026" in late_row
+    item_page = html.unescape(client.get(f"/items/{late}").get_data(as_text=True))
+    assert "appeal by 5pm on Mon 16 Nov 2026" in item_page
     soon_row = next(r for r in page.split("<tr")[1:] if _ref(store, soon) in r)
     assert "in 20 days" in soon_row  # adviser by Thu 10 Dec 2026, judged on Fri 20 Nov
     sorted_page = client.get("/queue?sort=deadline").get_data(as_text=True)
@@ -461,6 +465,89 @@ def test_the_queue_shows_and_sorts_by_the_statutory_deadline_judged_today(tmp_pa
     now["at"] = dt.datetime(2026, 12, 1, 12, tzinfo=dt.timezone.utc)  # nine days later: near
     soon_row = next(r for r in client.get("/queue").get_data(as_text=True).split("<tr")[1:] if _ref(store, soon) in r)
     assert "in 9 days" in soon_row and "deadline-near" in soon_row
+
+
+CERTIFICATE = ("Your decision letter dated 14 September 2026 refused to assess Sam. The mediation certificate "
+               "was issued on 2 November 2026. We will appeal.")
+
+
+def _queue_date(client, store, item) -> str:
+    row = next(r for r in client.get("/queue").get_data(as_text=True).split("<tr")[1:] if _ref(store, item) in r)
+    cell = row[row.index('class="statutory-deadline"'):]
+    return re.search(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} \w{3} \d{4}", cell).group(0)
+
+
+def _banner_date(client, item) -> str:
+    page = html.unescape(client.get(f"/items/{item}").get_data(as_text=True))
+    banner = page[page.index('id="statutory-deadline"'):]
+    return re.search(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \d{1,2} \w{3} \d{4}", banner).group(0)
+
+
+def test_the_queue_and_the_item_page_give_the_same_statutory_deadline_on_every_day(tmp_path, filled_routes):
+    """Once the mediation adviser's two months are over (14 Nov here), the deadline to act on is the
+    appeal's: the queue moves on with the item page, in what it shows and in how it sorts."""
+    app, store, _, now = _clocked(tmp_path, filled_routes, dt.date(2026, 10, 1))
+    received = dt.datetime(2026, 10, 1, 9, tzinfo=dt.timezone.utc)
+    adviser = add_item(store, routes_file=filled_routes, body=LETTER, received=received, today=dt.date(2026, 10, 1))
+    certificate = add_item(store, routes_file=filled_routes, body=CERTIFICATE, received=received,
+                           today=dt.date(2026, 11, 3), route="tribunal")
+    later = add_item(store, routes_file=filled_routes, received=received, today=dt.date(2026, 10, 1),
+                     body="Your letter dated 15 September 2026 refused to assess Kai. I want mediation.")
+    client = signed_in(app, "casey")
+    seen = {}
+    for day in range(12, 19):
+        now["at"] = dt.datetime(2026, 11, day, 12, tzinfo=dt.timezone.utc)
+        for item in (adviser, certificate, later):
+            assert _queue_date(client, store, item) == _banner_date(client, item), (day, item)
+        seen[day] = (_queue_date(client, store, adviser), _rows(client.get("/queue?sort=deadline")
+                                                                 .get_data(as_text=True)))
+    assert seen[14][0] == "Fri 13 Nov 2026"  # the adviser's date (advised: the 14th is a Saturday)
+    assert seen[15][0] == "Mon 16 Nov 2026"  # the two months are over: the appeal's
+    # Sorted by deadline: on the 14th both are at 13 Nov (the adviser's); on the 15th the first has moved
+    # on to the appeal's 16 Nov while the other's adviser still counts (its two months end that day).
+    refs = [_ref(store, i) for i in (adviser, later, certificate)]
+    assert seen[14][1] == refs
+    assert seen[15][1] == [refs[1], refs[0], refs[2]]
+    assert seen[16][1] == refs  # both at the appeal's 16 Nov; the certificate's appeal is 2 Dec
+    assert store.items.detail(adviser).statutory_deadline == dt.date(2026, 11, 13)  # as stored when drafted
+
+
+def test_migration_0013_gives_items_stored_before_it_their_appeal_date_and_the_advisers_last_day(
+        tmp_path, filled_routes):
+    from sqlalchemy import text
+
+    from triage.store import Store
+
+    from .factories import store_at_revision
+
+    url = f"sqlite:///{tmp_path / 'triage.db'}"
+    store = Store(url)
+    store.migrate()
+    received = dt.datetime(2026, 10, 1, 9, tzinfo=dt.timezone.utc)
+    adviser = add_item(store, routes_file=filled_routes, body=LETTER, received=received, today=dt.date(2026, 10, 1))
+    certificate = add_item(store, routes_file=filled_routes, body=CERTIFICATE, received=received,
+                           today=dt.date(2026, 11, 3), route="tribunal")
+    plain = add_item(store, routes_file=filled_routes, route="disagreement_resolution", received=received)
+    store.close()
+    old = store_at_revision(url, "0012")  # as the service left it before this revision
+    old.migrate()
+    with old.engine.connect() as conn:
+        rows = {r[0]: (r[1], r[2]) for r in conn.execute(text("SELECT id, appeal_deadline, adviser_until FROM items"))}
+    assert rows[adviser] == ("2026-11-16", "2026-11-14")  # appeal Mon 16 Nov; the two months end Sat 14 Nov
+    assert rows[certificate] == ("2026-12-02", None)  # a certificate: no adviser step
+    assert rows[plain] == (None, None)  # no deadlines on this route
+    old.close()
+
+
+def test_deadline_on_moves_to_the_appeal_only_after_the_advisers_last_day():
+    from triage.domain import deadline_on
+
+    adviser, appeal, until = dt.date(2026, 11, 13), dt.date(2026, 11, 16), dt.date(2026, 11, 14)
+    assert deadline_on(dt.date(2026, 11, 14), adviser, appeal, until) == adviser
+    assert deadline_on(dt.date(2026, 11, 15), adviser, appeal, until) == appeal
+    assert deadline_on(dt.date(2027, 1, 1), adviser, appeal, until) == appeal  # the last chance, even passed
+    assert deadline_on(dt.date(2026, 11, 15), appeal, appeal, None) == appeal  # a certificate: no adviser step
+    assert deadline_on(dt.date(2026, 11, 15), adviser, None, None) == adviser  # stored before migration 0013
 
 
 def test_an_item_waiting_in_the_queue_gets_its_deadline_flags_judged_today(tmp_path, filled_routes):

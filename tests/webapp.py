@@ -87,7 +87,8 @@ def add_item(store: Store, raw: bytes | None = None, route: str = "mediation", c
                                       safeguarding_evidence=("She says she wants to die.",) if safeguarding else (),
                                       runner_up=("tribunal", 0.08) if confidence < 0.95 else None),
         draft=drafted.draft, draft_meta=drafted.meta, flags=drafted.flags, due_at=reply_due(received, 10),
-        statutory_deadline=drafted.statutory_deadline,
+        statutory_deadline=drafted.statutory_deadline, appeal_deadline=drafted.appeal_deadline,
+        adviser_until=drafted.adviser_until,
     ))
     assert item is not None
     return item

@@ -28,6 +28,8 @@ class RouteDraft:
     flags: tuple[str, ...]
     meta: dict
     statutory_deadline: dt.date | None = None  # the earliest deadline still to act on, for the queue
+    appeal_deadline: dt.date | None = None  # what it becomes once the adviser's two months are over
+    adviser_until: dt.date | None = None  # the last day of those two months (None: no adviser step)
 
 
 def draft_for_route(parsed: ParsedMessage, route: str, reference: str, received: dt.datetime,
@@ -55,7 +57,9 @@ def draft_for_route(parsed: ParsedMessage, route: str, reference: str, received:
     draft = _draft(parsed, route, reference, received, book, decision, deadlines, certificate)
     return RouteDraft(draft, _flags(parsed, route, decision, deadlines, draft),
                       _draft_meta(decision, certificate, deadlines, today),
-                      deadlines.statutory_deadline if deadlines else None)
+                      deadlines.statutory_deadline if deadlines else None,
+                      deadlines.appeal_by if deadlines else None,
+                      deadlines.mediation_contact_by if deadlines and not deadlines.certificate_held else None)
 
 
 def _flags(parsed: ParsedMessage, route: str, decision: FoundDate | None, deadlines: Deadlines | None,

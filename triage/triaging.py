@@ -92,7 +92,8 @@ def _triage(new: NewMessage, received: dt.datetime, triage: Triage,
     status = OutboxStatus.WOULD_SEND if triage.service.shadow else OutboxStatus.PENDING
     due = reply_due(max(received, triage.clock()), triage.acknowledgement.reply_within_working_days)
     return replace(new, classification=classification, draft=drafted.draft, flags=drafted.flags,
-                   draft_meta=drafted.meta, statutory_deadline=drafted.statutory_deadline, due_at=due,
+                   draft_meta=drafted.meta, statutory_deadline=drafted.statutory_deadline,
+                   appeal_deadline=drafted.appeal_deadline, adviser_until=drafted.adviser_until, due_at=due,
                    outgoing=tuple(m for m in (ack, alert) if m is not None), outbox_status=status,
                    events=events + ack_events + alert_events)
 

@@ -52,7 +52,8 @@ def change_route(store: Store, book: RouteBook, item_id: int, route: str, actor:
     drafted = draft_for_route(parsed, route, detail.reference, detail.message.received_at, book,
                               today=today or london_today(now()))
     return store.items.change_route(item_id, route, drafted.draft, drafted.meta, drafted.flags, actor,
-                                    expected_version, statutory_deadline=drafted.statutory_deadline)
+                                    expected_version, statutory_deadline=drafted.statutory_deadline,
+                                    appeal_deadline=drafted.appeal_deadline, adviser_until=drafted.adviser_until)
 
 
 def reject(store: Store, item_id: int, reason: str, actor: str, expected_version: int | None = None) -> None:

@@ -2,7 +2,7 @@
 kinds, and the records intake hands the store. `from triage.domain import X` for any of them."""
 
 from .outbox import OutboxEntry, OutboxKind, OutboxStatus, OutgoingMail, SendOutcome
-from .stored import MessageOrigin, NewMessage, dedupe_key, now
+from .stored import MessageOrigin, NewMessage, deadline_on, dedupe_key, now
 from .values import (
     OPEN_STATUSES,
     Attachment,
@@ -21,5 +21,5 @@ from .values import (
 __all__ = [
     "OPEN_STATUSES", "Attachment", "AttachmentText", "AutoMarkers", "Classification", "DraftText", "FetchedMail",
     "MessageOrigin", "NewMessage", "OutboxEntry", "OutboxKind", "OutboxStatus", "OutgoingMail", "ParsedMessage",
-    "PollReport", "QueueEntry", "Role", "SendOutcome", "Status", "dedupe_key", "now",
+    "PollReport", "QueueEntry", "Role", "SendOutcome", "Status", "deadline_on", "dedupe_key", "now",
 ]

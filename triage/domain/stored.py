@@ -18,6 +18,16 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
+def deadline_on(today: dt.date, statutory: dt.date | None, appeal: dt.date | None,
+                adviser_until: dt.date | None) -> dt.date | None:
+    """The statutory deadline to act on, judged on `today` (replies.deadline_rules.Deadlines.to_act_on):
+    the mediation adviser's date while the adviser's two months run, then the appeal's (the last chance,
+    even once it has passed). The store's queue sorts by the same rule in SQL (item_views)."""
+    if adviser_until is not None and appeal is not None and today > adviser_until:
+        return appeal
+    return statutory
+
+
 def dedupe_key(parsed_message_id: str, raw: bytes) -> str:
     """Identity of a message across folders and UIDVALIDITY changes: Message-ID plus content hash."""
     content = hashlib.sha256(raw).hexdigest()
@@ -53,6 +63,8 @@ class NewMessage:
     flags: tuple[str, ...] = ()
     due_at: dt.datetime | None = None  # the reply-by date promised (or that would have been)
     statutory_deadline: dt.date | None = None  # the earliest mediation/appeal deadline still to act on
+    appeal_deadline: dt.date | None = None  # ... and what it becomes once the adviser's two months are over
+    adviser_until: dt.date | None = None  # the last day of the adviser's two months (None: no adviser step)
     outgoing: tuple[OutgoingMail, ...] = ()
     outbox_status: OutboxStatus = OutboxStatus.PENDING
     events: tuple[Event, ...] = ()

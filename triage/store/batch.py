@@ -202,6 +202,7 @@ def _item_row(new: NewMessage, message_ref: int) -> dict[str, Any]:
     return {"message_ref": message_ref, "reference": new.reference, "status": _status(new), "route": c.label,
             "needs_review": _needs_review(new), "safeguarding": c.safeguarding, "claimed_by": None,
             "flags": list(new.flags), "due_at": new.due_at, "statutory_deadline": new.statutory_deadline,
+            "appeal_deadline": new.appeal_deadline, "adviser_until": new.adviser_until,
             "created_at": at, "updated_at": at, "version": 1}
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from ..domain import Attachment, QueueEntry, Status
+from ..domain import Attachment, QueueEntry, Status, deadline_on
 from ..errors import NotFound
 from .message_json import attachment_texts
 from .records import ClassificationView, DraftVersion, ItemDetail, MessageView, QueuePage, QueueQuery, QueueRow
@@ -40,16 +41,26 @@ def queue_page(s: Session, query: QueueQuery) -> QueuePage:
     page = max(1, query.page)
     total = s.scalar(select(func.count()).select_from(ids_query.subquery())) or 0
     if query.sort == "deadline":  # safeguarding still first: a person must see those at once
-        order = (ItemRow.safeguarding.desc(), ItemRow.statutory_deadline.is_(None),
-                 ItemRow.statutory_deadline, ItemRow.due_at, ItemRow.id)
+        deadline = _deadline_on(query.today)
+        order = (ItemRow.safeguarding.desc(), deadline.is_(None), deadline, ItemRow.due_at, ItemRow.id)
     else:
         order = (ItemRow.safeguarding.desc(), ItemRow.needs_review.desc(), ItemRow.due_at, ItemRow.id)
     ids = list(s.scalars(ids_query.order_by(*order).limit(query.per_page).offset((page - 1) * query.per_page)))
-    rows = {r.id: r for r in _queue_rows(s, ids)}
+    rows = {r.id: r for r in _queue_rows(s, ids, query.today)}
     return QueuePage(tuple(rows[i] for i in ids if i in rows), total, page, query.per_page)
 
 
-def _queue_rows(s: Session, ids: list[int]) -> list[QueueRow]:
+def _deadline_on(today: dt.date | None) -> Any:
+    """triage.domain.deadline_on in SQL, for sorting: the appeal's date once the adviser's two months
+    are over on `today`, otherwise the stored one."""
+    if today is None:
+        return ItemRow.statutory_deadline
+    moved_on = and_(ItemRow.adviser_until.is_not(None), ItemRow.appeal_deadline.is_not(None),
+                    ItemRow.adviser_until < today)
+    return case((moved_on, ItemRow.appeal_deadline), else_=ItemRow.statutory_deadline)
+
+
+def _queue_rows(s: Session, ids: list[int], today: dt.date | None) -> list[QueueRow]:
     if not ids:
         return []
     query = (
@@ -64,7 +75,8 @@ def _queue_rows(s: Session, ids: list[int]) -> list[QueueRow]:
                  confidence=confidence or 0.0, needs_review=item.needs_review, safeguarding=item.safeguarding,
                  flags=tuple(item.flags or ()), due_at=item.due_at, received_at=received_at,
                  from_name=from_name, from_address=from_address, subject=subject, claimed_by=item.claimed_by,
-                 broken=bool(broken), statutory_deadline=item.statutory_deadline)
+                 broken=bool(broken), statutory_deadline=item.statutory_deadline if today is None else deadline_on(
+                     today, item.statutory_deadline, item.appeal_deadline, item.adviser_until))
         for item, from_name, from_address, subject, received_at, broken, confidence in s.execute(query)
     ]
 

@@ -127,7 +127,8 @@ class Items:
 
     def change_route(self, item_id: int, route: str, draft: DraftText, meta: dict[str, Any], flags: tuple[str, ...],
                      actor: str, expected_version: int | None = None,
-                     statutory_deadline: dt.date | None = None) -> int:
+                     statutory_deadline: dt.date | None = None, appeal_deadline: dt.date | None = None,
+                     adviser_until: dt.date | None = None) -> int:
         """Set a new route with the draft rendered from its template (earlier versions stay); returns its version.
 
         A person choosing the route settles the classifier's doubt, so the item no longer needs review.
@@ -140,6 +141,7 @@ class Items:
                            body_html=draft.html, author=actor, meta=dict(meta), created_at=self.db.now()))
             item.route, item.flags, item.updated_at = route, list(flags), self.db.now()
             item.statutory_deadline = statutory_deadline
+            item.appeal_deadline, item.adviser_until = appeal_deadline, adviser_until
             item.needs_review, item.status = False, to.value
             self.db.append(s, RouteChanged(before, route, version, current.version, list(flags)), actor,
                            item.message_ref, item.id)

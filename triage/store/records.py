@@ -18,7 +18,8 @@ class QueueQuery:
     `statuses` empty means every status. `claimed_by` is a username; `unclaimed` wins over it.
     `received_before` keeps items received at or before that moment (the age filter); `search`
     matches sender address or name, case reference, subject, message text and the text read from
-    its attachments.
+    its attachments. `today` (England's date) is the day each statutory deadline is judged on
+    (triage.domain.deadline_on); None: the one stored when the draft was written.
     """
 
     statuses: tuple[str, ...] = ()
@@ -29,6 +30,7 @@ class QueueQuery:
     search: str = ""
     page: int = 1
     per_page: int = 50
+    today: dt.date | None = None
     sort: str = "urgency"  # or "deadline": the earliest statutory deadline first (none last)
 
 

@@ -145,6 +145,10 @@ class ItemRow(Base):
     # The earliest mediation/appeal deadline still to act on when the draft was written (England's
     # date), set at intake and on re-draft; the queue sorts by it and judges it against today.
     statutory_deadline: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    # What it becomes once the mediation adviser's two months are over (the appeal's date), and the last
+    # day of those two months (NULL: no adviser step); the queue judges them against today (migration 0013).
+    appeal_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    adviser_until: Mapped[dt.date | None] = mapped_column(Date)
     # What was done about a safeguarding flag (triage.decisions.safeguarding; migration 0011): "" until recorded.
     safeguarding_action: Mapped[str] = mapped_column(String(30), default="", server_default="")
     created_at: Mapped[dt.datetime]

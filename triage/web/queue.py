@@ -58,7 +58,7 @@ def index() -> str:
     result = store.items.queue_page(QueueQuery(
         statuses=statuses, route=route or None, claimed_by=None if assignee == "unclaimed" else claimed_by,
         unclaimed=assignee == "unclaimed", received_before=received_before, search=search, page=page,
-        per_page=web.page_size, sort=sort or "urgency"))
+        per_page=web.page_size, sort=sort or "urgency", today=london_today(moment)))
     filters = {"route": route, "status": status, "age": age, "assignee": assignee, "q": search, "sort": sort}
     return render_template(
         "queue/index.html", result=result, filters=filters, routes=tuple(Route), statuses=STATUS_CHOICES,
