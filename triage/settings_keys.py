@@ -168,7 +168,7 @@ SERVICE = Section("service", keys=(
         "`exception`); email addresses are masked in either format", example="json", choices=("text", "json")),
     Key("max_message_bytes", "int", 25_000_000, "a larger message is not read: it is stored as a stub (its headers "
         "and first 64 KB, `parse_error` saying why) for review in the mail client, never dropped", minimum=65_536),
-    Key("backlog_worker", "bool", True, "a poll that finds 400 messages or more parses and classifies them in a "
+    Key("backlog_worker", "bool", True, "a poll that finds 1,000 messages or more parses and classifies them in a "
         "second process while this one drafts and stores (only with two or more CPUs; about 200 MB more memory "
         "while it runs)"),
 ))
