@@ -168,6 +168,27 @@ def test_a_classifier_the_worker_cannot_take_leaves_the_poll_to_this_process(tmp
     assert _queue(shared) == _queue(alone)
 
 
+def test_a_worker_found_dead_refuses_new_batches_at_once_and_says_so(caplog):
+    from concurrent.futures.process import BrokenProcessPool
+
+    worker = backlog_worker.BacklogWorker(None, 25_000_000, None)  # no batch is read: no model needed
+    try:
+        assert worker.started(60)
+        os.kill(worker.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        with caplog.at_level(logging.WARNING, logger="triage.pipeline"):
+            # A batch taken before the pool has noticed fails (the poll reads it again); once it has
+            # noticed, a batch is refused at once (None: the poll reads it itself).
+            while (sent := worker.submit([], NOW)) is not None:
+                with pytest.raises(BrokenProcessPool):
+                    sent.result(timeout=30)
+                assert time.monotonic() < deadline
+        assert not worker.ready()
+        assert "the backlog worker stopped (BrokenProcessPool)" in caplog.text
+    finally:
+        worker.close()
+
+
 def test_the_worker_is_started_only_for_a_backlog_on_two_cores_when_on(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     assert backlog_worker.worth_starting(backlog_worker.BACKLOG_FROM, enabled=True)

@@ -84,9 +84,16 @@ class BacklogWorker:
         """The worker's process id once it is ready (for tests and logs)."""
         return self._ready.result() if self.ready() else None
 
-    def submit(self, batch: list[FetchedMail], now: dt.datetime) -> Future[list[Incoming]]:
+    def submit(self, batch: list[FetchedMail], now: dt.datetime) -> Future[list[Incoming]] | None:
+        """The batch on its way to the worker, or None (the caller reads it): a pool found broken refuses
+        new work at once."""
+        try:
+            future = self._pool.submit(_read_batch, batch, self._since, now)
+        except Exception as exc:
+            self._give_up(exc)
+            return None
         self.batches += 1
-        return self._pool.submit(_read_batch, batch, self._since, now)
+        return future
 
     def failed(self, exc: BaseException) -> None:
         """The worker could not answer for a batch (the caller reads it itself): no more batches to it."""

@@ -105,7 +105,11 @@ def _parsed_ahead(source: MailSource, chunks: list[list[int]], triage: Triage) -
     AHEAD_BYTES: memory stays flat."""
     worker = None
     if worth_starting(sum(map(len, chunks)), triage.service.backlog_worker):
-        worker = BacklogWorker(triage.classifier, triage.service.max_message_bytes, triage.service.since)
+        try:
+            worker = BacklogWorker(triage.classifier, triage.service.max_message_bytes, triage.service.since)
+        except Exception as exc:  # no process to be had (limits, memory): this one reads every batch
+            log.warning("the backlog worker could not be started (%s): reading this poll in one process",
+                        type(exc).__name__)
     try:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="triage-parse") as parsing:
             def here(batch: list[FetchedMail]) -> Future[list[Incoming]]:
@@ -114,8 +118,10 @@ def _parsed_ahead(source: MailSource, chunks: list[list[int]], triage: Triage) -
             ahead: deque[tuple[Future[list[Incoming]], list[FetchedMail], bool]] = deque()
             for chunk in chunks:
                 batch = list(source.fetch(chunk))
-                there = worker is not None and worker.ready() and _behind(ahead) < AHEAD
-                ahead.append((worker.submit(batch, triage.clock()) if there else here(batch), batch, there))
+                sent = None
+                if worker is not None and worker.ready() and _behind(ahead) < AHEAD:
+                    sent = worker.submit(batch, triage.clock())  # None: it refused, read it here
+                ahead.append((here(batch), batch, False) if sent is None else (sent, batch, True))
                 while len(ahead) > AHEAD or (len(ahead) > 1 and _bytes(ahead) > AHEAD_BYTES):
                     yield _result(ahead.popleft(), worker, here)
             while ahead:
