@@ -11,6 +11,8 @@ are taken on the way (`make screenshots` keeps them in docs/screenshots/ for the
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from .browser_checks import DESKTOP, NARROWEST, PHONE, check, overflow, shot
@@ -37,7 +39,7 @@ def test_a_caseworkers_day_at_desktop_size(browser, day):  # noqa: F811
         assert summary.get_by_role("link").get_attribute("href") == "#username"
         assert page.title().startswith("Error: Sign in")
         check(page, "sign in, refused")
-        page.wait_for_timeout(1_100)  # the growing delay after a failed sign-in starts at 1 s
+        day["clock"]["now"] += dt.timedelta(seconds=2)  # past the 1 s delay after a failed sign-in
         visit.sign_in("casey")
 
         # The queue, for urgency: statutory deadline, reply-by, route and flags; the council's number shown.

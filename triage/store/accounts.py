@@ -86,11 +86,13 @@ class Accounts:
             pair = counted(LoginFailureRow.username == username, LoginFailureRow.address == address)
         return LoginFailures(by_address[0], _utc(by_address[1]), by_account[0], _utc(by_account[1]), pair[0])
 
-    def record_login_failure(self, username: str, address: str, reason: str, forget_before: dt.datetime) -> None:
-        """Count a failed sign-in (and log it); rows older than `forget_before` are no longer needed."""
+    def record_login_failure(self, username: str, address: str, reason: str, at: dt.datetime,
+                             forget_before: dt.datetime) -> None:
+        """Count a failed sign-in made `at` (the web app's clock, the one its delays are judged on) and log
+        it; rows older than `forget_before` are no longer needed."""
         with self.db.writing() as s:
             s.execute(delete(LoginFailureRow).where(LoginFailureRow.at < forget_before))
-            s.add(LoginFailureRow(username=username[:100], address=address[:64], at=self.db.now()))
+            s.add(LoginFailureRow(username=username[:100], address=address[:64], at=at))
             # The actor is "anonymous": the name was typed by whoever tried, so it is data, not identity.
             self.db.append(s, LoginFailed(username[:100], address[:64], reason), "anonymous")
 

@@ -42,7 +42,7 @@ def login() -> Response | str | tuple[str, int, dict[str, str]] | tuple[str, int
     username = request.form.get("username", "").strip()[:100]
     password = request.form.get("password", "")
     address = (request.remote_addr or "unknown")[:64]
-    now = dt.datetime.now(dt.timezone.utc)
+    now = current_app.extensions["clock"]()  # the app's clock: tests move it instead of waiting out a delay
     window = dt.timedelta(minutes=web.login_window_minutes)
     refused = refusal(store.accounts.login_failures(username, address, now - window), now,
                       web.login_delay_max_seconds)
@@ -58,7 +58,7 @@ def login() -> Response | str | tuple[str, int, dict[str, str]] | tuple[str, int
     user = store.accounts.get_user(username) if username else None
     if not verify_password(user.password_hash if user else None, password) or user is None or not user.active:
         reason = "unknown user" if user is None else ("disabled" if not user.active else "wrong password")
-        store.accounts.record_login_failure(username, address, reason, forget_before=now - window)
+        store.accounts.record_login_failure(username, address, reason, at=now, forget_before=now - window)
         flash("The username or password is wrong, or the account is disabled.", "error")
         return render_template("auth/login.html", next=target, username=username), 401
 
