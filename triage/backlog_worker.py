@@ -67,7 +67,7 @@ class BacklogWorker:
             return False
         failure = self._ready.exception()
         if failure is not None:
-            self._give_up(failure)
+            self.failed(failure)
             return False
         return True
 
@@ -90,14 +90,10 @@ class BacklogWorker:
         try:
             future = self._pool.submit(_read_batch, batch, self._since, now)
         except Exception as exc:
-            self._give_up(exc)
+            self.failed(exc)
             return None
         self.batches += 1
         return future
-
-    def failed(self, exc: BaseException) -> None:
-        """The worker could not answer for a batch (the caller reads it itself): no more batches to it."""
-        self._give_up(exc)
 
     def close(self) -> None:
         """Stop the worker (after the batch it is reading); say how much it did and its peak memory."""
@@ -112,7 +108,9 @@ class BacklogWorker:
             log.info("the backlog worker read %d batches (peak memory %s MiB)", self.batches,
                      "?" if self.peak_kib is None else self.peak_kib // 1024)
 
-    def _give_up(self, exc: BaseException) -> None:
+    def failed(self, exc: BaseException) -> None:
+        """The worker could not start or answer for a batch (the caller reads it itself): no more batches
+        to it, said once in the log."""
         if not self._broken:
             log.warning("the backlog worker stopped (%s): reading the rest of this poll in the service process",
                         type(exc).__name__)

@@ -17,7 +17,7 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import replace
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
 from .acknowledging import AcknowledgementWindow
 from .alerts import AlertWindow
@@ -115,13 +115,13 @@ def _parsed_ahead(source: MailSource, chunks: list[list[int]], triage: Triage) -
             def here(batch: list[FetchedMail]) -> Future[list[Incoming]]:
                 return parsing.submit(lambda: [_incoming(fetched, triage) for fetched in batch])
 
-            ahead: deque[tuple[Future[list[Incoming]], list[FetchedMail], bool]] = deque()
+            ahead: deque[_Reading] = deque()
             for chunk in chunks:
                 batch = list(source.fetch(chunk))
                 sent = None
                 if worker is not None and worker.ready() and _behind(ahead) < AHEAD:
                     sent = worker.submit(batch, triage.clock())  # None: it refused, read it here
-                ahead.append((here(batch), batch, False) if sent is None else (sent, batch, True))
+                ahead.append(_Reading(here(batch), batch, False) if sent is None else _Reading(sent, batch, True))
                 while len(ahead) > AHEAD or (len(ahead) > 1 and _bytes(ahead) > AHEAD_BYTES):
                     yield _result(ahead.popleft(), worker, here)
             while ahead:
@@ -131,27 +131,33 @@ def _parsed_ahead(source: MailSource, chunks: list[list[int]], triage: Triage) -
             worker.close()
 
 
-def _behind(ahead: deque[tuple[Future[list[Incoming]], list[FetchedMail], bool]]) -> int:
+class _Reading(NamedTuple):
+    """A fetched batch being read: on this process's parse thread, or (`there`) in the backlog worker."""
+
+    future: Future[list[Incoming]]
+    batch: list[FetchedMail]
+    there: bool
+
+
+def _behind(ahead: deque[_Reading]) -> int:
     """How many batches the backlog worker has still to read."""
-    return sum(1 for future, _, there in ahead if there and not future.done())
+    return sum(1 for r in ahead if r.there and not r.future.done())
 
 
-def _bytes(ahead: deque[tuple[Future[list[Incoming]], list[FetchedMail], bool]]) -> int:
-    return sum(len(f.raw) for _, batch, _ in ahead for f in batch)
+def _bytes(ahead: deque[_Reading]) -> int:
+    return sum(len(f.raw) for r in ahead for f in r.batch)
 
 
-def _result(entry: tuple[Future[list[Incoming]], list[FetchedMail], bool], worker: BacklogWorker | None,
+def _result(reading: _Reading, worker: BacklogWorker | None,
             here: Callable[[list[FetchedMail]], Future[list[Incoming]]]) -> list[Incoming]:
     """A batch as read; one the backlog worker could not answer for is read again here."""
-    future, batch, there = entry
-    if not there:
-        return future.result()
-    assert worker is not None
     try:
-        return future.result()
-    except Exception as exc:  # the worker died or could not take the batch: read it here instead
-        worker.failed(exc)
-        return here(batch).result()
+        return reading.future.result()
+    except Exception as exc:
+        if not reading.there or worker is None:
+            raise
+        worker.failed(exc)  # the worker died or could not take the batch: read it here instead
+        return here(reading.batch).result()
 
 
 def process_batch(batch: list[FetchedMail], triage: Triage) -> PollReport:

@@ -18,12 +18,13 @@ def now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def deadline_on(today: dt.date, statutory: dt.date | None, appeal: dt.date | None,
+def deadline_on(today: dt.date | None, statutory: dt.date | None, appeal: dt.date | None,
                 adviser_until: dt.date | None) -> dt.date | None:
     """The statutory deadline to act on, judged on `today` (replies.deadline_rules.Deadlines.to_act_on):
     the mediation adviser's date while the adviser's two months run, then the appeal's (the last chance,
-    even once it has passed). The store's queue sorts by the same rule in SQL (item_views)."""
-    if adviser_until is not None and appeal is not None and today > adviser_until:
+    even once it has passed). `today` None: not judged, the stored one. The store's queue sorts by the
+    same rule in SQL (item_views)."""
+    if today is not None and adviser_until is not None and appeal is not None and today > adviser_until:
         return appeal
     return statutory
 

@@ -75,8 +75,8 @@ def _queue_rows(s: Session, ids: list[int], today: dt.date | None) -> list[Queue
                  confidence=confidence or 0.0, needs_review=item.needs_review, safeguarding=item.safeguarding,
                  flags=tuple(item.flags or ()), due_at=item.due_at, received_at=received_at,
                  from_name=from_name, from_address=from_address, subject=subject, claimed_by=item.claimed_by,
-                 broken=bool(broken), statutory_deadline=item.statutory_deadline if today is None else deadline_on(
-                     today, item.statutory_deadline, item.appeal_deadline, item.adviser_until))
+                 broken=bool(broken), statutory_deadline=deadline_on(today, item.statutory_deadline,
+                                                                     item.appeal_deadline, item.adviser_until))
         for item, from_name, from_address, subject, received_at, broken, confidence in s.execute(query)
     ]
 

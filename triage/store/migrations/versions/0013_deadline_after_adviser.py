@@ -18,7 +18,6 @@ import datetime as dt
 
 from alembic import op
 import sqlalchemy as sa
-from dateutil.relativedelta import relativedelta
 
 revision = "0013"
 down_revision = "0012"
@@ -50,12 +49,14 @@ def upgrade() -> None:
 
 
 def _from_meta(meta: dict) -> tuple[dt.date | None, dt.date | None]:
+    from replies.working_days import add_months  # the rule the drafts use (replies.deadline_rules)
+
     try:
         appeal = dt.date.fromisoformat(meta["appeal_by"]) if meta.get("appeal_by") else None
         decision = (meta.get("decision") or {}).get("date")
         adviser_until = None
         if decision and not meta.get("certificate"):
-            adviser_until = dt.date.fromisoformat(decision) + relativedelta(months=2)
+            adviser_until = add_months(dt.date.fromisoformat(decision), 2)
         return appeal, adviser_until
     except (TypeError, ValueError, AttributeError):
         return None, None
